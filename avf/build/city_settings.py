@@ -1,0 +1,78 @@
+"""The Pelican settings of one city (or of the portal), derived from the shared settings."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from avf.content import NETWORK_SLUG
+from avf.content.model import City
+
+
+@dataclass(frozen=True)
+class SiteTask:
+    """Everything a worker needs to build one site, picklable."""
+
+    slug: str
+    content_dir: Path
+    output_dir: Path
+    settings_file: Path
+    base_url: str
+    network_news: list[dict[str, object]] = field(default_factory=list)
+    cities: list[dict[str, object]] = field(default_factory=list)  # portal only
+    now: str | None = None
+
+    @property
+    def is_portal(self) -> bool:
+        return self.slug == NETWORK_SLUG
+
+
+def city_overrides(task: SiteTask, city: City, release: Path) -> dict[str, object]:
+    """Settings that make the shared settings build `city` into `release`."""
+    site_url = f"{task.base_url}/{city.slug}"
+    return {
+        **_common(task, release),
+        "PATH": str(task.content_dir / city.slug),
+        "SITEURL": site_url,
+        "FEED_DOMAIN": site_url,
+        "SITENAME": city.name,
+        "SITESUBTITLE": city.tagline or "",
+        "AVF_CITY": city.public_card(),  # never the email address
+        "AVF_MEMBERS_URL": f"{task.base_url}/membres/{city.slug}",
+        "AVF_NETWORK_NEWS": task.network_news,
+    }
+
+
+def portal_overrides(task: SiteTask, settings: dict[str, object],
+                     release: Path) -> dict[str, object]:
+    """Settings for the national portal: the network's pages and news, the city directory."""
+    return {
+        **_common(task, release),
+        "PATH": str(task.content_dir / NETWORK_SLUG),
+        "SITEURL": task.base_url,
+        "FEED_DOMAIN": task.base_url,
+        "SITENAME": "Accueil des Villes Françaises",
+        "AVF_CITY": None,
+        "AVF_CITIES": task.cities,
+        "AVF_MEMBERS_URL": f"{task.base_url}/membres",
+        "DIRECT_TEMPLATES": ["portal", "archives"],
+        "PORTAL_SAVE_AS": "index.html",
+        "PAGE_URL": settings["NETWORK_PAGE_URL"],
+        "PAGE_SAVE_AS": settings["NETWORK_PAGE_SAVE_AS"],
+        "AGENDA_ICS_SAVE_AS": None,
+    }
+
+
+def _common(task: SiteTask, release: Path) -> dict[str, object]:
+    overrides: dict[str, object] = {
+        "OUTPUT_PATH": str(release / "public"),
+        "AVF_MEMBERS_OUTPUT": str(release / "members"),
+        "AVF_NETWORK_URL": task.base_url,
+        "THEME_URL": f"{task.base_url}/theme",
+        "SITE_BASE_URL": task.base_url,
+        "CACHE_CONTENT": False,
+        "LOAD_CONTENT_CACHE": False,
+    }
+    if task.now:
+        overrides["AVF_NOW"] = task.now
+    return overrides

@@ -1,0 +1,36 @@
+"""What a build is asked to do, read once from the command line or the service."""
+
+from __future__ import annotations
+
+import os
+import runpy
+from dataclasses import dataclass, field
+from functools import cached_property
+from pathlib import Path
+
+PROJECT_ROOT = Path(__file__).resolve().parents[2]
+DEFAULT_SETTINGS = PROJECT_ROOT / "pelicanconf.py"
+
+
+@dataclass(frozen=True)
+class BuildOptions:
+    """A build of some or all cities of `content_dir` into `output_dir`."""
+
+    content_dir: Path
+    output_dir: Path
+    cities: tuple[str, ...] = ()  # empty: every city
+    jobs: int = field(default_factory=lambda: os.cpu_count() or 1)
+    settings_file: Path = DEFAULT_SETTINGS
+    site_url: str | None = None  # overrides SITE_BASE_URL of the settings file
+    now: str | None = None  # ISO datetime that stands for "now" (reproducible output)
+
+    @cached_property
+    def base_settings(self) -> dict[str, object]:
+        """The settings file's upper-case names (read without importing Pelican)."""
+        names = runpy.run_path(str(self.settings_file))
+        return {key: value for key, value in names.items() if key.isupper()}
+
+    @property
+    def base_url(self) -> str:
+        url = self.site_url or str(self.base_settings.get("SITE_BASE_URL", ""))
+        return url.rstrip("/")

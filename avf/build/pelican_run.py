@@ -1,0 +1,104 @@
+"""Worker side of a build: validate a city, run Pelican on it into a fresh release folder.
+
+Runs in a worker process that imported Pelican, the theme's filters and the plugins once
+(`warm_up`); Pelican keeps process-global state (signals, loggers), so each city gets a new
+Pelican object but nothing is shared between cities except imports.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from pathlib import Path
+
+from avf.build.city_settings import SiteTask, city_overrides, portal_overrides
+from avf.build.publish import discard, new_release
+from avf.build.report import CityResult
+from avf.content import load_city, load_network
+
+
+class _Collector(logging.Handler):
+    """Keeps Pelican's warnings and errors of the current city, to put them in the report."""
+
+    def __init__(self) -> None:
+        super().__init__(level=logging.WARNING)
+        self.records: list[logging.LogRecord] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.records.append(record)
+
+
+_collector = _Collector()
+
+
+def warm_up() -> None:
+    """Import once per worker what every city needs."""
+    import pelican.settings  # noqa: F401
+    from pelican.log import console
+
+    console.quiet = True  # Pelican's own "Done: processed…" line; we print a summary
+
+    pelican_logger = logging.getLogger("pelican")
+    pelican_logger.handlers[:] = [_collector]
+    pelican_logger.setLevel(logging.WARNING)
+    pelican_logger.propagate = False
+
+
+def build_site(task: SiteTask) -> CityResult:
+    """Validate and build one city (or the portal); never raises."""
+    started = time.perf_counter()
+    try:
+        result = _build(task)
+    except Exception as error:  # one city's crash must not stop the network
+        result = CityResult(task.slug, "failed", errors=[{
+            "file": f"{task.content_dir.name}/{task.slug}", "line": None,
+            "message": f"la construction a échoué : {type(error).__name__}: {error}",
+        }])
+    result.seconds = round(time.perf_counter() - started, 3)
+    return result
+
+
+def _build(task: SiteTask) -> CityResult:
+    from pelican import Pelican
+    from pelican.settings import read_settings
+
+    content = load_network(task.content_dir) if task.is_portal else load_city(
+        task.content_dir, task.slug)
+    warnings = [p.as_dict() for p in content.problems if p.severity == "warning"]
+    if not content.is_valid or (not task.is_portal and content.city is None):
+        return CityResult(task.slug, "failed", errors=[p.as_dict() for p in content.errors],
+                          warnings=warnings)
+
+    release = new_release(task.output_dir, "_portal" if task.is_portal else task.slug)
+    if task.is_portal:
+        overrides = portal_overrides(task, read_settings(str(task.settings_file)), release)
+    else:
+        overrides = city_overrides(task, content.city, release)  # type: ignore[arg-type]
+    settings = read_settings(str(task.settings_file), override=overrides)
+    _collector.records.clear()
+    try:
+        Pelican(settings).run()
+    except Exception:
+        discard(release)
+        raise
+    problems = [_from_log(record, task) for record in _collector.records]
+    errors = [p for p, record in zip(problems, _collector.records, strict=True)
+              if record.levelno >= logging.ERROR]
+    warnings += [p for p, record in zip(problems, _collector.records, strict=True)
+                 if record.levelno < logging.ERROR]
+    if errors:
+        discard(release)
+        return CityResult(task.slug, "failed", errors=errors, warnings=warnings)
+    return CityResult(
+        task.slug, "ok", pages=_count_pages(release), warnings=warnings,
+        card=content.city.public_card() if content.city else None, release=str(release),
+    )
+
+
+def _from_log(record: logging.LogRecord, task: SiteTask) -> dict[str, object]:
+    return {"file": f"{task.content_dir.name}/{task.slug}", "line": None,
+            "message": record.getMessage()}
+
+
+def _count_pages(release: Path) -> int:
+    return sum(1 for _ in release.rglob("*.html"))

@@ -1,0 +1,127 @@
+"""Atomic publishing: a build is staged in its own release folder, then put online by
+swapping a symbolic link in one `rename` — a reader never sees a half-built city.
+
+    OUT/public/lyon   -> ../.releases/lyon/<id>/public
+    OUT/members/lyon  -> ../.releases/lyon/<id>/members
+    OUT/public/theme  -> ../.releases/_theme/<hash>   (one copy for the whole network)
+    OUT/public/index.html, reseau/, actualites/ ... -> ../.releases/_portal/<id>/public/...
+
+A failed build's release is discarded and the previous one stays online.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import shutil
+import time
+import uuid
+from pathlib import Path
+
+RELEASES = ".releases"
+PORTAL = "_portal"
+THEME = "_theme"
+KEEP_RELEASES = 2  # the one online and the one before, for a quick rollback
+
+
+def new_release(output_dir: Path, slug: str) -> Path:
+    """A fresh, empty release folder for one city (or the portal), sortable by time."""
+    release_id = time.strftime("%Y%m%dT%H%M%S") + "-" + uuid.uuid4().hex[:8]
+    release = output_dir / RELEASES / slug / release_id
+    (release / "public").mkdir(parents=True)
+    (release / "members").mkdir()
+    return release
+
+
+def discard(release: Path) -> None:
+    shutil.rmtree(release, ignore_errors=True)
+
+
+def publish_city(output_dir: Path, slug: str, release: Path) -> None:
+    """Put a city's release online (public and members at once), then prune old releases."""
+    swap_link(output_dir / "members" / slug, release / "members")
+    swap_link(output_dir / "public" / slug, release / "public")
+    prune(output_dir / RELEASES / slug, keep=release)
+
+
+def publish_portal(output_dir: Path, release: Path) -> None:
+    """Link each top-level entry of the portal's release into OUT/public, drop stale ones."""
+    public = output_dir / "public"
+    entries = sorted(os.listdir(release / "public"), key=lambda name: name == "index.html")
+    for name in entries:  # index.html last, so the home never links to a missing page
+        swap_link(public / name, release / "public" / name)
+    portal_releases = (output_dir / RELEASES / PORTAL).resolve()
+    for link in public.iterdir():
+        if link.name not in entries and link.is_symlink():
+            target = Path(os.path.realpath(link))
+            if target.is_relative_to(portal_releases):
+                link.unlink()
+    prune(output_dir / RELEASES / PORTAL, keep=release)
+
+
+def publish_theme(output_dir: Path, static_dir: Path) -> str:
+    """Publish the theme's static files once for the network; return their version hash."""
+    version = tree_hash(static_dir)[:12]
+    release = output_dir / RELEASES / THEME / version
+    if not release.is_dir():
+        staging = release.with_name(f".{version}-{uuid.uuid4().hex[:8]}")
+        shutil.copytree(static_dir, staging)
+        os.replace(staging, release)
+    (output_dir / "public").mkdir(parents=True, exist_ok=True)
+    swap_link(output_dir / "public" / "theme", release)
+    prune(output_dir / RELEASES / THEME, keep=release)
+    return version
+
+
+def online_cities(output_dir: Path) -> set[str]:
+    """Cities with a release online (a link into OUT/.releases/<slug>/)."""
+    public = output_dir / "public"
+    if not public.is_dir():
+        return set()
+    releases = (output_dir / RELEASES).resolve()
+    online = set()
+    for entry in public.iterdir():
+        if entry.is_symlink():
+            target = Path(os.path.realpath(entry))
+            if target.is_relative_to(releases):
+                owner = target.relative_to(releases).parts[0]
+                if owner == entry.name:
+                    online.add(owner)
+    return online
+
+
+def swap_link(link: Path, target: Path) -> None:
+    """Point `link` at `target` atomically (a relative symlink, replaced by rename)."""
+    link.parent.mkdir(parents=True, exist_ok=True)
+    temporary = link.with_name(f".{link.name}.{uuid.uuid4().hex[:8]}.tmp")
+    os.symlink(os.path.relpath(target, link.parent), temporary)
+    if link.is_dir() and not link.is_symlink():
+        # A real folder from an older layout: move it aside, then remove it.
+        aside = link.with_name(f".{link.name}.old-{uuid.uuid4().hex[:8]}")
+        os.rename(link, aside)
+        os.replace(temporary, link)
+        shutil.rmtree(aside, ignore_errors=True)
+        return
+    os.replace(temporary, link)
+
+
+def prune(folder: Path, keep: Path) -> None:
+    """Remove all but the newest releases of one city, never the one just published."""
+    if not folder.is_dir():
+        return
+    releases = sorted((entry for entry in folder.iterdir()
+                       if entry.is_dir() and not entry.name.startswith(".")), reverse=True)
+    for old in releases[KEEP_RELEASES:]:
+        if old.resolve() != keep.resolve():
+            shutil.rmtree(old, ignore_errors=True)
+
+
+def tree_hash(folder: Path) -> str:
+    """A content hash of a folder (names and bytes), stable across machines."""
+    digest = hashlib.sha256()
+    for path in sorted(folder.rglob("*")):
+        if path.is_file():
+            digest.update(path.relative_to(folder).as_posix().encode())
+            digest.update(b"\0")
+            digest.update(path.read_bytes())
+    return digest.hexdigest()

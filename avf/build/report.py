@@ -1,0 +1,59 @@
+"""What each city's build gave, kept as data (OUT/build-report.json) so failures are visible."""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Literal
+
+Status = Literal["ok", "failed"]
+REPORT_NAME = "build-report.json"
+
+
+@dataclass
+class CityResult:
+    """One city's build: its status, pages written, time spent and problems (file, line)."""
+
+    slug: str
+    status: Status
+    pages: int = 0
+    seconds: float = 0.0
+    errors: list[dict[str, object]] = field(default_factory=list)
+    warnings: list[dict[str, object]] = field(default_factory=list)
+    card: dict[str, object] | None = None  # the public card, for the portal
+    release: str | None = None  # staging folder of a successful build, before publishing
+
+    def as_report(self) -> dict[str, object]:
+        entry = asdict(self)
+        for private in ("slug", "card", "release"):
+            entry.pop(private)
+        return entry
+
+
+def write_report(output_dir: Path, results: list[CityResult], portal: CityResult | None,
+                 seconds: float) -> Path:
+    """Merge this run's results into OUT/build-report.json, written atomically."""
+    path = output_dir / REPORT_NAME
+    cities: dict[str, object] = {}
+    if path.is_file():
+        try:
+            cities = json.loads(path.read_text(encoding="utf-8")).get("cities", {})
+        except (ValueError, AttributeError):
+            cities = {}
+    for result in results:
+        cities[result.slug] = result.as_report()
+    report = {
+        "finished": datetime.now(UTC).isoformat(timespec="seconds"),
+        "seconds": round(seconds, 3),
+        "built": sorted(result.slug for result in results),
+        "cities": dict(sorted(cities.items())),
+        "portal": portal.as_report() if portal else None,
+    }
+    temporary = path.with_name(f".{REPORT_NAME}.{os.getpid()}")
+    temporary.write_text(json.dumps(report, ensure_ascii=False, indent=2) + "\n",
+                         encoding="utf-8")
+    os.replace(temporary, path)
+    return path

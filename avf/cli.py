@@ -1,0 +1,151 @@
+"""The `avf` command: build, check, serve the network, and grow a demo network."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from avf.build.options import DEFAULT_SETTINGS, PROJECT_ROOT
+
+EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
+DEFAULT_CONTENT = PROJECT_ROOT / "content"
+DEFAULT_OUTPUT = PROJECT_ROOT / "output"
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = _parser()
+    args = parser.parse_args(argv)
+    if not getattr(args, "command", None):
+        parser.print_help()
+        return EXIT_USAGE
+    return int(args.run(args))
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="avf", description="Sites du réseau AVF.")
+    commands = parser.add_subparsers(dest="command")
+
+    build = commands.add_parser("build", help="construire les sites (toutes les villes)")
+    _content_and_output(build)
+    build.add_argument("--city", action="append", default=[], metavar="SLUG",
+                       help="ne construire que cette ville (répétable)")
+    build.add_argument("--jobs", type=int, default=os.cpu_count() or 1,
+                       help="processus en parallèle (par défaut : nombre de cœurs)")
+    build.set_defaults(run=_build)
+
+    check = commands.add_parser("check", help="vérifier le contenu sans construire")
+    check.add_argument("--content", type=Path, default=DEFAULT_CONTENT)
+    check.set_defaults(run=_check)
+
+    serve = commands.add_parser("serve", help="construire puis servir le réseau")
+    _content_and_output(serve)
+    serve.add_argument("--host", default="127.0.0.1")
+    serve.add_argument("--port", type=int, default=8000)
+    serve.add_argument("--jobs", type=int, default=os.cpu_count() or 1)
+    serve.add_argument("--no-build", action="store_true", help="servir sans reconstruire")
+    serve.set_defaults(run=_serve)
+
+    demo = commands.add_parser("demo-network",
+                               help="agrandir l'exemple en un réseau de N villes")
+    demo.add_argument("out_dir", type=Path)
+    demo.add_argument("--cities", type=int, default=350)
+    demo.add_argument("--content", type=Path, default=DEFAULT_CONTENT,
+                      help="réseau d'exemple à agrandir")
+    demo.add_argument("--seed", type=int, default=42)
+    demo.set_defaults(run=_demo)
+    return parser
+
+
+def _content_and_output(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--content", type=Path, default=DEFAULT_CONTENT,
+                        help="dossier du contenu (une sous-dossier par ville)")
+    parser.add_argument("--output", type=Path, default=DEFAULT_OUTPUT,
+                        help="dossier de sortie (public/, members/, build-report.json)")
+    parser.add_argument("--settings", type=Path, default=DEFAULT_SETTINGS,
+                        help="réglages Pelican partagés (pelicanconf.py ou publishconf.py)")
+    parser.add_argument("--site-url", default=None,
+                        help="adresse publique du réseau (par défaut : celle des réglages)")
+    parser.add_argument("--now", default=None, help=argparse.SUPPRESS)
+
+
+def _options(args: argparse.Namespace, cities: Sequence[str] = ()):  # type: ignore[no-untyped-def]
+    from avf.build import BuildOptions
+
+    return BuildOptions(content_dir=args.content, output_dir=args.output,
+                        cities=tuple(cities), jobs=max(1, args.jobs),
+                        settings_file=args.settings, site_url=args.site_url, now=args.now)
+
+
+def _build(args: argparse.Namespace) -> int:
+    return _run_build(_options(args, args.city))
+
+
+def _run_build(options) -> int:  # type: ignore[no-untyped-def]
+    from avf.build import build_network
+    from avf.build.network import UsageError
+    from avf.build.progress import BuildProgress, summary
+
+    progress = BuildProgress()
+    try:
+        build = build_network(options, on_result=progress.result, on_plan=progress.plan)
+    except UsageError as error:
+        progress.close()
+        print(f"avf build : {error}", file=sys.stderr)
+        return EXIT_USAGE
+    progress.close()
+    print(summary(build.results, build.portal, build.seconds), file=sys.stderr)
+    return EXIT_OK if build.ok else EXIT_FAILED
+
+
+def _check(args: argparse.Namespace) -> int:
+    from avf.content import discover_cities, load_city, load_network
+
+    if not args.content.is_dir():
+        print(f"avf check : le dossier « {args.content} » n'existe pas", file=sys.stderr)
+        return EXIT_USAGE
+    slugs = discover_cities(args.content)
+    contents = [load_network(args.content), *(load_city(args.content, s) for s in slugs)]
+    problems = [problem for content in contents for problem in content.problems]
+    for problem in problems:
+        print(problem)
+    errors = sum(1 for problem in problems if problem.severity == "error")
+    documents = sum(len(content.documents) for content in contents)
+    print(f"{len(slugs)} villes, {documents} fichiers vérifiés : "
+          + ("aucune erreur." if not errors else f"{errors} erreur(s)."), file=sys.stderr)
+    return EXIT_FAILED if errors else EXIT_OK
+
+
+def _serve(args: argparse.Namespace) -> int:
+    from avf.serve import serve_static
+
+    site_url = args.site_url or f"http://{args.host}:{args.port}"
+    args.site_url = site_url
+    status = EXIT_OK
+    if not args.no_build:
+        status = _run_build(_options(args))
+    if not (args.output / "public" / "index.html").exists():
+        print("avf serve : rien à servir (la construction a échoué)", file=sys.stderr)
+        return EXIT_FAILED
+    print(f"Réseau AVF servi sur {site_url}/ (Ctrl+C pour arrêter)", file=sys.stderr)
+    serve_static(args.output / "public", args.host, args.port)
+    return status
+
+
+def _demo(args: argparse.Namespace) -> int:
+    from avf.demo.network import grow_network
+
+    try:
+        report = grow_network(args.content, args.out_dir, args.cities, seed=args.seed)
+    except ValueError as error:
+        print(f"avf demo-network : {error}", file=sys.stderr)
+        return EXIT_USAGE
+    print(f"{report.cities} villes, {report.files} fichiers écrits dans {args.out_dir} "
+          f"en {report.seconds:.1f} s", file=sys.stderr)
+    return EXIT_OK
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,151 @@
+"""Load a city's folder (card, posts, pages), collecting every problem instead of stopping."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from avf.content.cards import read_city_card
+from avf.content.documents import read_document
+from avf.content.links import relative_links
+from avf.content.model import RESERVED_SLUGS, SLUG_PATTERN, City, Document, Kind
+from avf.content.problems import ContentError, Problem
+from avf.content.values import slugify
+
+NETWORK_SLUG = "_network"
+MARKDOWN_SUFFIXES = (".md", ".markdown")
+FOLDERS: tuple[tuple[str, Kind], ...] = (("posts", "post"), ("pages", "page"))
+
+
+@dataclass
+class CityContent:
+    """Everything read from one city folder, with the problems found on the way."""
+
+    slug: str
+    folder: Path
+    city: City | None
+    documents: list[Document] = field(default_factory=list)
+    problems: list[Problem] = field(default_factory=list)
+
+    @property
+    def errors(self) -> list[Problem]:
+        return [problem for problem in self.problems if problem.severity == "error"]
+
+    @property
+    def is_valid(self) -> bool:
+        return not self.errors
+
+    def published(self, kind: Kind) -> list[Document]:
+        """Published documents of one kind, public and member-only alike."""
+        return [doc for doc in self.documents if doc.kind == kind and doc.is_published]
+
+
+def discover_cities(content_root: Path) -> list[str]:
+    """Every city folder under the content root, sorted; `_network` and dot folders excluded."""
+    if not content_root.is_dir():
+        return []
+    return sorted(
+        entry.name
+        for entry in content_root.iterdir()
+        if entry.is_dir() and not entry.name.startswith((".", "_"))
+    )
+
+
+def load_city(content_root: Path, slug: str) -> CityContent:
+    """Read and validate one city folder; problems are collected, never raised."""
+    folder = content_root / slug
+    shown = f"{content_root.name}/{slug}"
+    content = CityContent(slug=slug, folder=folder, city=None)
+    if not SLUG_PATTERN.match(slug) or slug in RESERVED_SLUGS:
+        content.problems.append(Problem(shown, None, _bad_folder_name(slug)))
+        return content
+    card = folder / "city.yaml"
+    if not card.is_file():
+        content.problems.append(Problem(
+            f"{shown}/city.yaml", None,
+            "la fiche de la ville (city.yaml) est absente ; copiez celle d'une autre ville "
+            "et adaptez le nom, le code postal et les coordonnées",
+        ))
+    else:
+        try:
+            content.city = read_city_card(card, f"{shown}/city.yaml", slug)
+        except ContentError as error:
+            content.problems.append(error.problem)
+    _load_documents(content, shown, network=False)
+    return content
+
+
+def load_network(content_root: Path) -> CityContent:
+    """Read the national portal's own pages and news (`_network/`)."""
+    content = CityContent(slug=NETWORK_SLUG, folder=content_root / NETWORK_SLUG, city=None)
+    _load_documents(content, f"{content_root.name}/{NETWORK_SLUG}", network=True)
+    return content
+
+
+def _load_documents(content: CityContent, shown: str, network: bool) -> None:
+    for folder_name, kind in FOLDERS:
+        folder = content.folder / folder_name
+        if not folder.is_dir():
+            continue
+        for path in sorted(folder.iterdir()):
+            if path.suffix.lower() not in MARKDOWN_SUFFIXES or path.name.startswith("."):
+                continue
+            shown_as = f"{shown}/{folder_name}/{path.name}"
+            try:
+                content.documents.append(
+                    read_document(path, content.folder, shown_as, kind, network=network)
+                )
+            except ContentError as error:
+                content.problems.append(error.problem)
+    _check_unique_slugs(content)
+    _check_links(content)
+
+
+def _check_unique_slugs(content: CityContent) -> None:
+    seen: dict[tuple[str, str], Document] = {}
+    for doc in content.documents:
+        key = (doc.kind, doc.slug)
+        first = seen.setdefault(key, doc)
+        if first is not doc:
+            content.problems.append(Problem(
+                doc.shown_as, None,
+                f"l'adresse « {doc.slug} » est déjà prise par {first.shown_as} ; deux "
+                "publications d'une même ville doivent avoir des adresses différentes : "
+                "renommez ce fichier ou ajoutez une ligne « slug: » différente",
+            ))
+
+
+def _check_links(content: CityContent) -> None:
+    by_path = {doc.source.resolve(): doc for doc in content.documents}
+    city_root = content.folder.resolve()
+    for doc in content.documents:
+        for link in relative_links(doc.body, doc.body_line):
+            target = (doc.source.parent / link.path).resolve()
+            what = "l'image" if link.is_image else "le lien"
+            if not target.is_relative_to(city_root):
+                content.problems.append(Problem(
+                    doc.shown_as, link.line,
+                    f"{what} « {link.target} » sort du dossier de la ville ; placez le "
+                    "fichier dans ce dossier (media pour les images) et faites le lien vers lui",
+                ))
+            elif not target.is_file():
+                content.problems.append(Problem(
+                    doc.shown_as, link.line,
+                    f"{what} « {link.target} » pointe vers un fichier qui n'existe pas ; "
+                    "vérifiez le nom (majuscules, accents, extension) et le dossier",
+                ))
+            elif target in by_path and doc.is_published and not by_path[target].is_published:
+                content.problems.append(Problem(
+                    doc.shown_as, link.line,
+                    f"le lien « {link.target} » pointe vers un texte qui n'est pas encore "
+                    "publié ; publiez-le d'abord ou retirez le lien",
+                ))
+
+
+def _bad_folder_name(slug: str) -> str:
+    if slug in RESERVED_SLUGS:
+        return (f"le nom de dossier « {slug} » est réservé par le site du réseau ; renommez "
+                f"le dossier, par exemple en « avf-{slug} »")
+    return (f"le nom de dossier « {slug} » n'est pas valable : seuls les minuscules sans "
+            f"accent, les chiffres et les tirets sont permis ; renommez-le en "
+            f"« {slugify(slug) or 'ma-ville'} »")

@@ -1,0 +1,54 @@
+"""Jinja filters of the avf theme: French dates, without relying on the system's locales.
+
+Servers often lack the fr_FR locale; these names are spelled out so every site says
+« samedi 5 décembre 2026 à 14 h 30 » whatever the machine.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from zoneinfo import ZoneInfo
+
+PARIS = ZoneInfo("Europe/Paris")
+DAYS = ("lundi", "mardi", "mercredi", "jeudi", "vendredi", "samedi", "dimanche")
+MONTHS = ("janvier", "février", "mars", "avril", "mai", "juin", "juillet", "août",
+          "septembre", "octobre", "novembre", "décembre")
+
+
+def _local(moment: date) -> date:
+    if isinstance(moment, datetime) and moment.tzinfo is not None:
+        return moment.astimezone(PARIS)
+    return moment
+
+
+def date_fr(moment: date, weekday: bool = False) -> str:
+    """'5 décembre 2026', or 'samedi 5 décembre 2026' with weekday=True."""
+    moment = _local(moment)
+    day = "1er" if moment.day == 1 else str(moment.day)
+    text = f"{day} {MONTHS[moment.month - 1]} {moment.year}"
+    return f"{DAYS[moment.weekday()]} {text}" if weekday else text
+
+
+def time_fr(moment: datetime) -> str:
+    """'14 h 30', or '14 h' on the hour."""
+    moment = _local(moment)  # type: ignore[assignment]
+    return f"{moment.hour} h" if moment.minute == 0 else f"{moment.hour} h {moment.minute:02d}"
+
+
+def event_when(start: datetime, end: datetime | None = None) -> str:
+    """'samedi 5 décembre 2026, de 14 h à 17 h' — or across days when it spans several."""
+    start_local = _local(start)
+    if end is None:
+        return f"{date_fr(start, weekday=True)} à {time_fr(start)}"
+    end_local = _local(end)
+    if start_local.date() == end_local.date():  # type: ignore[union-attr]
+        return f"{date_fr(start, weekday=True)}, de {time_fr(start)} à {time_fr(end)}"
+    return (f"du {date_fr(start, weekday=True)} à {time_fr(start)} "
+            f"au {date_fr(end, weekday=True)} à {time_fr(end)}")
+
+
+def iso(moment: date) -> str:
+    return moment.isoformat()
+
+
+FILTERS = {"date_fr": date_fr, "time_fr": time_fr, "event_when": event_when, "iso": iso}

@@ -1,0 +1,101 @@
+"""Pelican settings shared by every city site and by the national portal.
+
+`avf build` reads this file once per worker and adds each city's own settings on top
+(SITEURL, SITENAME, PATH, OUTPUT_PATH and the AVF_* context): see avf/build/city_settings.py.
+Only what is the same for all 350 sites belongs here.
+"""
+
+import os
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent
+
+# Where the network is served from; each city lives under SITE_BASE_URL/<slug>/.
+# `avf serve --port P` sets AVF_SITE_URL so that links follow the port it serves on.
+SITE_BASE_URL = os.environ.get("AVF_SITE_URL", "http://127.0.0.1:8000").rstrip("/")
+
+AUTHOR = "AVF"
+TIMEZONE = "Europe/Paris"
+DEFAULT_LANG = "fr"
+LOCALE = ("fr_FR.UTF-8", "C.UTF-8", "")
+DEFAULT_DATE_FORMAT = "%d/%m/%Y"
+
+THEME = str(ROOT / "themes" / "avf")
+# The theme's CSS, fonts and scripts are published once for the whole network under
+# /theme/ (not copied into 350 sites): see avf/build/publish.py.
+THEME_STATIC_PATHS: list[str] = []
+
+PLUGIN_PATHS = [str(ROOT / "plugins")]
+PLUGINS = ["avf_frontmatter", "avf_links", "avf_visibility", "avf_city", "avf_agenda"]
+
+# Content layout inside content/<city>/ (see docs/content-format.md).
+ARTICLE_PATHS = ["posts"]
+PAGE_PATHS = ["pages"]
+STATIC_PATHS = ["media"]
+IGNORE_FILES = [".*", "*~", "#*#"]
+
+# Clean, French URLs: /lyon/actualites/cafe-accueil/ and /lyon/adherer/.
+ARTICLE_URL = "actualites/{slug}/"
+ARTICLE_SAVE_AS = "actualites/{slug}/index.html"
+PAGE_URL = "{slug}/"
+PAGE_SAVE_AS = "{slug}/index.html"
+TAG_URL = "etiquettes/{slug}/"
+TAG_SAVE_AS = "etiquettes/{slug}/index.html"
+TAGS_URL = "etiquettes/"
+TAGS_SAVE_AS = "etiquettes/index.html"
+CATEGORY_URL = "rubriques/{slug}/"
+CATEGORY_SAVE_AS = "rubriques/{slug}/index.html"
+ARCHIVES_URL = "archives/"
+ARCHIVES_SAVE_AS = "archives/index.html"
+AGENDA_URL = "agenda/"
+AGENDA_SAVE_AS = "agenda/index.html"
+INDEX_SAVE_AS = "index.html"
+DIRECT_TEMPLATES = ["index", "tags", "archives", "agenda"]
+PAGINATED_TEMPLATES = {"index": 10, "tag": 10, "category": 10}
+PAGINATION_PATTERNS = (
+    (1, "{url}", "{save_as}"),
+    (2, "{base_name}/page/{number}/", "{base_name}/page/{number}/index.html"),
+)
+DEFAULT_PAGINATION = 10
+# Nothing a volunteer did not ask for: no author pages, no per-author or category feeds.
+AUTHOR_SAVE_AS = ""
+AUTHORS_SAVE_AS = ""
+CATEGORIES_SAVE_AS = ""
+YEAR_ARCHIVE_SAVE_AS = ""
+MONTH_ARCHIVE_SAVE_AS = ""
+DRAFT_SAVE_AS = ""
+DRAFT_PAGE_SAVE_AS = ""
+
+# One Atom feed per city (and an iCalendar agenda, written by the avf_agenda plugin).
+FEED_ALL_ATOM = "atom.xml"
+FEED_ALL_RSS = None
+CATEGORY_FEED_ATOM = None
+AUTHOR_FEED_ATOM = None
+AUTHOR_FEED_RSS = None
+TRANSLATION_FEED_ATOM = None
+FEED_MAX_ITEMS = 20
+AGENDA_ICS_SAVE_AS = "agenda.ics"
+
+SUMMARY_MAX_LENGTH = 40
+MARKDOWN = {
+    "extension_configs": {
+        "markdown.extensions.extra": {},
+        "markdown.extensions.sane_lists": {},
+        "markdown.extensions.smarty": {
+            "substitutions": {
+                "left-double-quote": "«\u00a0",
+                "right-double-quote": "\u00a0»",
+            }
+        },
+    },
+    "output_format": "html5",
+}
+
+# Member-only pages of a city are published under SITE_BASE_URL/membres/<slug>/,
+# served only by the companion service to that city's signed-in members.
+MEMBERS_URL_PREFIX = "membres"
+# The national portal's own pages and news (content/_network/).
+NETWORK_PAGE_URL = "reseau/{slug}/"
+NETWORK_PAGE_SAVE_AS = "reseau/{slug}/index.html"
+
+# French dates in templates, whatever locales the server has (avf/theme/filters.py).
