@@ -99,3 +99,6 @@ NETWORK_PAGE_URL = "reseau/{slug}/"
 NETWORK_PAGE_SAVE_AS = "reseau/{slug}/index.html"
 
 # French dates in templates, whatever locales the server has (avf/theme/filters.py).
+from avf.theme.filters import FILTERS  # noqa: E402
+
+JINJA_FILTERS = dict(FILTERS)

@@ -26,6 +26,6 @@ class PublicSiteHandler(SimpleHTTPRequestHandler):
 
 def serve_static(public_dir: Path, host: str, port: int) -> None:
     handler = functools.partial(PublicSiteHandler, directory=str(public_dir))
-    with ThreadingHTTPServer((host, port), handler) as server:
-        with contextlib.suppress(KeyboardInterrupt):
-            server.serve_forever()
+    with ThreadingHTTPServer((host, port), handler) as server, \
+            contextlib.suppress(KeyboardInterrupt):
+        server.serve_forever()

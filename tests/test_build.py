@@ -1,0 +1,208 @@
+"""The network build on a scratch network: layout, visibility split, links, failures."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+import pytest
+
+from avf.cli import main
+from tests.conftest import FIXED_NOW, TEST_SITE_URL, build, post, write, write_city
+
+SECRET = "Le code de la porte est 4512B"
+DRAFT = "Brouillon jamais publié 7781"
+REVIEW = "En relecture 9932"
+
+
+def every_file(folder: Path) -> list[Path]:
+    """Every file below `folder`, following the release links as a web server does."""
+    found = []
+    for root, _dirs, files in os.walk(folder, followlinks=True):
+        found += [Path(root) / name for name in files]
+    return found
+
+
+@pytest.fixture(scope="module")
+def built(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path, object]:
+    content = tmp_path_factory.mktemp("network") / "content"
+    write(content / "_network" / "posts" / "2026-11-01-journee.md",
+          post("Journée nationale des nouveaux arrivants", extra="broadcast: true"))
+    write(content / "_network" / "pages" / "a-propos.md",
+          '---\ntitle: "Le réseau AVF"\n---\n\nTrois cents associations.\n')
+    media = write_city(content, "lyon", {
+        "posts/2026-10-01-cafe-accueil.md": post(
+            "Café d'accueil", extra="tags: [café, accueil]\nimage: ../media/cafe.jpg",
+            body="Venez ! [Adhérer](../pages/adherer.md#tarifs), "
+                 "[la sortie](2026-12-05-sortie.md) et ![Tasses](../media/cafe.jpg)"),
+        "posts/2026-12-05-sortie.md": post("Sortie au musée", extra="""
+            event:
+              start: 2026-12-05 14:00
+              end: 2026-12-05 17:00
+              place: Musée des Confluences
+        """),
+        "posts/2026-11-02-conseil.md": post("Compte rendu du conseil",
+                                            extra="visibility: members\ntags: [secret-tag]",
+                                            body=SECRET),
+        "posts/2026-11-03-brouillon.md": post("Brouillon", extra="status: draft", body=DRAFT),
+        "posts/2026-11-04-relire.md": post("À relire", extra="status: review", body=REVIEW),
+        "pages/adherer.md": '---\ntitle: "Adhérer"\norder: 1\n---\n\n## Tarifs\n\n20 €.\n',
+        "pages/annuaire.md": '---\ntitle: "Annuaire interne"\nvisibility: members\n---\n\n'
+                             + SECRET + " (page)\n",
+    }) / "media"
+    media.mkdir()
+    (media / "cafe.jpg").write_bytes(b"\xff\xd8\xff\xe0fake-jpeg")
+    write_city(content, "dinan", {"posts/2026-09-01-rentree.md": post("Rentrée à Dinan")})
+    write_city(content, "gap")  # a brand-new AVF with nothing yet
+    output = content.parent / "output"
+    result = build(content, output)
+    return content, output, result
+
+
+def test_every_city_gets_home_posts_pages_feed_and_agenda(built) -> None:
+    _content, output, result = built
+    assert result.ok, result.failed
+    public = output / "public"
+    for slug in ("lyon", "dinan", "gap"):
+        assert (public / slug / "index.html").is_file()
+        assert (public / slug / "atom.xml").is_file()
+        assert (public / slug / "agenda.ics").is_file()
+    assert (public / "lyon" / "actualites" / "cafe-accueil" / "index.html").is_file()
+    assert (public / "lyon" / "adherer" / "index.html").is_file()
+    assert (public / "lyon" / "media" / "cafe.jpg").is_file()
+    assert "Pas encore d'actualité publiée" in (public / "gap" / "index.html").read_text()
+
+
+def test_portal_lists_every_city_with_links_that_resolve(built) -> None:
+    _content, output, _result = built
+    portal = (output / "public" / "index.html").read_text()
+    for slug, name in (("lyon", "AVF Lyon"), ("dinan", "AVF Dinan"), ("gap", "AVF Gap")):
+        assert f'<a href="{TEST_SITE_URL}/{slug}/">{name}</a>' in portal
+        assert (output / "public" / slug / "index.html").is_file()
+    assert (output / "public" / "reseau" / "a-propos" / "index.html").is_file()
+
+
+def test_relative_links_resolve_to_built_urls(built) -> None:
+    _content, output, _result = built
+    page = (output / "public" / "lyon" / "actualites" / "cafe-accueil" / "index.html").read_text()
+    assert f'href="{TEST_SITE_URL}/lyon/adherer/#tarifs"' in page
+    assert f'href="{TEST_SITE_URL}/lyon/actualites/sortie/"' in page
+    assert f'src="{TEST_SITE_URL}/lyon/media/cafe.jpg"' in page
+    assert ".md" not in page
+
+
+def test_member_only_text_is_only_in_the_members_output(built) -> None:
+    _content, output, _result = built
+    members = [path for path in every_file(output / "members")
+               if SECRET in path.read_text(errors="replace")]
+    assert {path.relative_to(output / "members").as_posix() for path in members} == {
+        "lyon/actualites/conseil/index.html", "lyon/annuaire/index.html",
+    }
+    for path in every_file(output / "public"):
+        text = path.read_text(errors="replace")
+        assert SECRET not in text, path
+        assert "Compte rendu du conseil" not in text, path
+        assert "secret-tag" not in text, path
+        assert "Annuaire interne" not in text, path
+    index = (output / "members" / "lyon" / "index.html").read_text()
+    assert "Compte rendu du conseil" in index and "Annuaire interne" in index
+
+
+def test_public_home_hints_at_member_posts_without_their_titles(built) -> None:
+    _content, output, _result = built
+    home = (output / "public" / "lyon" / "index.html").read_text()
+    assert "1 publication réservée aux adhérents" in home
+
+
+def test_drafts_and_posts_in_review_are_published_nowhere(built) -> None:
+    _content, output, _result = built
+    for path in every_file(output / "public") + every_file(output / "members"):
+        text = path.read_text(errors="replace")
+        assert DRAFT not in text and REVIEW not in text, path
+
+
+def test_network_news_reach_city_homes(built) -> None:
+    _content, output, _result = built
+    home = (output / "public" / "dinan" / "index.html").read_text()
+    assert "Journée nationale des nouveaux arrivants" in home
+    assert f"{TEST_SITE_URL}/actualites/journee/" in home
+
+
+def test_no_email_address_on_any_public_page(built) -> None:
+    _content, output, _result = built
+    for path in every_file(output / "public"):
+        if path.suffix in {".html", ".xml", ".ics"}:
+            assert "@avf-" not in path.read_text(), path
+
+
+def test_agenda_is_valid_icalendar(built) -> None:
+    _content, output, _result = built
+    ics = (output / "public" / "lyon" / "agenda.ics").read_bytes().decode()
+    assert ics.startswith("BEGIN:VCALENDAR\r\n") and ics.endswith("END:VCALENDAR\r\n")
+    assert "DTSTART:20261205T130000Z\r\n" in ics  # 14:00 in Paris, in winter
+    assert "LOCATION:Musée des Confluences" in ics
+    assert all(len(line.encode()) <= 75 for line in ics.split("\r\n"))
+    agenda = (output / "public" / "lyon" / "agenda" / "index.html").read_text()
+    assert "samedi 5 décembre 2026, de 14 h à 17 h" in agenda
+
+
+def test_report_per_city(built) -> None:
+    _content, output, _result = built
+    report = json.loads((output / "build-report.json").read_text())
+    assert set(report["cities"]) == {"lyon", "dinan", "gap"}
+    lyon = report["cities"]["lyon"]
+    assert lyon["status"] == "ok" and lyon["pages"] > 5 and lyon["errors"] == []
+    assert report["portal"]["status"] == "ok"
+
+
+def test_one_broken_city_fails_alone(network: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    write_city(network, "lyon", {"posts/2026-10-01-a.md": post("A")})
+    write_city(network, "rennes", {"posts/2026-10-01-b.md": post("B", date="2026-02-30")})
+    write_city(network, "dinan", {"posts/2026-10-01-c.md": post("C")})
+    output = network.parent / "output"
+    status = main(["build", "--content", str(network), "--output", str(output),
+                   "--site-url", TEST_SITE_URL, "--now", FIXED_NOW, "--jobs", "2"])
+    assert status == 1
+    report = json.loads((output / "build-report.json").read_text())
+    assert report["cities"]["rennes"]["status"] == "failed"
+    error = report["cities"]["rennes"]["errors"][0]
+    assert error["file"] == "content/rennes/posts/2026-10-01-b.md" and error["line"] == 3
+    assert "n'existe pas" in error["message"]
+    for slug in ("lyon", "dinan"):
+        assert report["cities"][slug]["status"] == "ok"
+        assert (output / "public" / slug / "actualites").is_dir()
+    assert not (output / "public" / "rennes").exists()
+    portal = (output / "public" / "index.html").read_text()
+    assert "AVF Lyon" in portal and "AVF Rennes" not in portal  # no link to a missing site
+    err = capsys.readouterr().err
+    assert "content/rennes/posts/2026-10-01-b.md, ligne 3" in err
+    assert "2 ville(s) construite(s) sur 3" in err
+
+
+def test_a_failed_rebuild_keeps_the_previous_version_online(network: Path) -> None:
+    folder = write_city(network, "lyon", {"posts/2026-10-01-a.md": post("Première version")})
+    output = network.parent / "output"
+    assert build(network, output).ok
+    online = (output / "public" / "lyon").resolve()
+    write(folder / "posts" / "2026-10-01-a.md", post("Seconde", extra="statut: oui"))
+    assert not build(network, output).ok
+    assert (output / "public" / "lyon").resolve() == online
+    assert "Première version" in (output / "public" / "lyon" / "index.html").read_text()
+
+
+def test_unknown_city_is_a_usage_error(network: Path) -> None:
+    write_city(network, "lyon")
+    assert main(["build", "--content", str(network), "--output",
+                 str(network.parent / "o"), "--city", "paris"]) == 2
+
+
+def test_check_reports_problems_with_exit_code(network: Path,
+                                                capsys: pytest.CaptureFixture[str]) -> None:
+    write_city(network, "lyon", {"posts/2026-10-01-a.md": post("A", extra="statut: draft")})
+    assert main(["check", "--content", str(network)]) == 1
+    out = capsys.readouterr().out
+    assert "content/lyon/posts/2026-10-01-a.md, ligne 4 : l'information « statut » n'existe " \
+           "pas ; vouliez-vous dire « status » ?" in out
+    write(network / "lyon" / "posts" / "2026-10-01-a.md", post("A"))
+    assert main(["check", "--content", str(network)]) == 0
