@@ -46,6 +46,8 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument("--port", type=int, default=8000)
     serve.add_argument("--jobs", type=int, default=os.cpu_count() or 1)
     serve.add_argument("--no-build", action="store_true", help="servir sans reconstruire")
+    serve.add_argument("--demo-cities", type=int, default=0, metavar="N",
+                       help="agrandir d'abord l'exemple en un réseau de N villes (var/)")
     serve.set_defaults(run=_serve)
 
     demo = commands.add_parser("demo-network",
@@ -121,6 +123,8 @@ def _check(args: argparse.Namespace) -> int:
 def _serve(args: argparse.Namespace) -> int:
     from avf.serve import serve_static
 
+    if args.demo_cities:
+        args.content = _demo_network(args.content, args.demo_cities)
     site_url = args.site_url or f"http://{args.host}:{args.port}"
     args.site_url = site_url
     status = EXIT_OK
@@ -132,6 +136,18 @@ def _serve(args: argparse.Namespace) -> int:
     print(f"Réseau AVF servi sur {site_url}/ (Ctrl+C pour arrêter)", file=sys.stderr)
     serve_static(args.output / "public", args.host, args.port)
     return status
+
+
+def _demo_network(sample: Path, cities: int) -> Path:
+    """The sample grown to `cities` cities under the data folder, made once and reused."""
+    from avf.demo.network import grow_network
+
+    target = Path(os.environ.get("AVF_DATA_DIR", PROJECT_ROOT / "var")) / f"demo-{cities}"
+    if not target.is_dir():
+        staging = target.with_name(f".{target.name}-{os.getpid()}")
+        grow_network(sample, staging, cities)
+        staging.rename(target)
+    return target
 
 
 def _demo(args: argparse.Namespace) -> int:

@@ -9,7 +9,13 @@ from pathlib import Path
 
 from avf.build.city_settings import SiteTask
 from avf.build.options import BuildOptions
-from avf.build.publish import online_cities, publish_city, publish_portal, publish_theme
+from avf.build.publish import (
+    online_cities,
+    publish_city,
+    publish_portal,
+    publish_theme,
+    retire_city,
+)
 from avf.build.report import CityResult, write_report
 from avf.build.runner import SitePool
 from avf.content import NETWORK_SLUG, CityContent, discover_cities, load_network
@@ -49,6 +55,8 @@ def build_network(options: BuildOptions,
 
     # Plan: which cities, what every city shares (network news, theme).
     slugs = _plan(options)
+    for gone in sorted(online_cities(output) - set(discover_cities(options.content_dir))):
+        retire_city(output, gone)
     network = load_network(options.content_dir)
     news = broadcast_news(network, options)
     theme_static = Path(str(options.base_settings["THEME"])) / "static"

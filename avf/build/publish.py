@@ -73,6 +73,15 @@ def publish_theme(output_dir: Path, static_dir: Path) -> str:
     return version
 
 
+def retire_city(output_dir: Path, slug: str) -> None:
+    """Take a city offline (its folder left the content): links first, then its releases."""
+    for area in ("public", "members"):
+        link = output_dir / area / slug
+        if link.is_symlink():
+            link.unlink()
+    shutil.rmtree(output_dir / RELEASES / slug, ignore_errors=True)
+
+
 def online_cities(output_dir: Path) -> set[str]:
     """Cities with a release online (a link into OUT/.releases/<slug>/)."""
     public = output_dir / "public"
