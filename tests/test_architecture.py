@@ -1,0 +1,38 @@
+"""The dependency rule of docs/architecture.md, checked on the imports themselves."""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+import pytest
+
+PACKAGE = Path(__file__).resolve().parents[1] / "avf"
+
+
+def imports_of(package: str) -> dict[str, set[str]]:
+    """Top-level modules imported by each file of avf/<package>."""
+    found: dict[str, set[str]] = {}
+    for path in (PACKAGE / package).rglob("*.py"):
+        names: set[str] = set()
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.Import):
+                names.update(alias.name for alias in node.names)
+            elif isinstance(node, ast.ImportFrom) and node.module:
+                names.add(node.module)
+        found[path.relative_to(PACKAGE.parent).as_posix()] = names
+    return found
+
+
+def test_content_imports_nothing_of_ours_and_no_pelican() -> None:
+    for path, names in imports_of("content").items():
+        outside = {n for n in names if n.startswith(("avf.", "pelican"))
+                   and not n.startswith("avf.content")}
+        assert not outside, f"{path} imports {outside}"
+
+
+@pytest.mark.parametrize("package", ["build", "demo", "theme"])
+def test_packages_never_import_upwards(package: str) -> None:
+    forbidden = ("avf.cli", "avf.serve", "avf.service")
+    for path, names in imports_of(package).items():
+        assert not {n for n in names if n.startswith(forbidden)}, path
