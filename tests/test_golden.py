@@ -58,7 +58,8 @@ def golden_city(tmp_path_factory: pytest.TempPathFactory) -> Path:
                   place: "Place Saint-Jean, Lyon"
                   registration: true
                   capacity: 20
-            """, body="Rendez-vous devant la cathédrale, voir [le café](2026-11-20-cafe-d-accueil-de-decembre.md)."),
+            """, body="Rendez-vous devant la cathédrale, voir "
+                       "[le café](2026-11-20-cafe-d-accueil-de-decembre.md)."),
         "pages/adherer.md": '---\ntitle: "Adhérer"\norder: 1\n---\n\nLa cotisation est de 30 €.\n',
     })
     output = content.parent / "output"

@@ -137,18 +137,20 @@ def test_front_matter_image_that_does_not_exist(network: Path) -> None:
 
 
 def test_image_and_link_in_body_that_do_not_exist(network: Path) -> None:
-    body = "Premier paragraphe.\n\n![Le groupe](../media/groupe.jpg)\n\n[adhérer](../pages/adherer.md)"
+    body = ("Premier paragraphe.\n\n![Le groupe](../media/groupe.jpg)\n\n"
+            "[adhérer](../pages/adherer.md)")
     write_city(network, "lyon", {"posts/a.md": post("Sortie", body=body)})
     image, link = problems_of(network)
     assert (image.file, image.line) == ("content/lyon/posts/a.md", 8)
-    assert "l'image « ../media/groupe.jpg » pointe vers un fichier qui n'existe pas" in image.message
+    assert "l'image « ../media/groupe.jpg » pointe vers un fichier qui n'existe" in image.message
     assert link.line == 10
     assert "le lien « ../pages/adherer.md »" in link.message
 
 
 def test_link_out_of_the_city(network: Path) -> None:
     write_city(network, "rennes", {"pages/adherer.md": '---\ntitle: "Adhérer"\n---\n'})
-    write_city(network, "lyon", {"posts/a.md": post("A", body="[x](../../rennes/pages/adherer.md)")})
+    write_city(network, "lyon",
+               {"posts/a.md": post("A", body="[x](../../rennes/pages/adherer.md)")})
     problem = only_problem(network)
     assert "sort du dossier de la ville" in problem.message
 
@@ -174,7 +176,8 @@ def test_two_posts_with_the_same_slug(network: Path) -> None:
 
 
 def test_city_card_missing_a_required_field(network: Path) -> None:
-    card = CITY_YAML.format(slug="lyon", title="Lyon").replace('region: "Auvergne-Rhône-Alpes"\n', "")
+    card = CITY_YAML.format(slug="lyon", title="Lyon")
+    card = card.replace('region: "Auvergne-Rhône-Alpes"\n', "")
     write_city(network, "lyon", card=card)
     problem = only_problem(network)
     assert problem.file == "content/lyon/city.yaml"
