@@ -125,8 +125,9 @@ def _check_links(content: CityContent) -> None:
             if not target.is_relative_to(city_root):
                 content.problems.append(Problem(
                     doc.shown_as, link.line,
-                    f"{what} « {link.target} » sort du dossier de la ville ; placez le "
-                    "fichier dans ce dossier (media pour les images) et faites le lien vers lui",
+                    f"{what} « {link.target} » sort du dossier de la ville ; pour une image, "
+                    "placez-la dans le dossier media de la ville ; pour une page d'une autre "
+                    "ville, écrivez son adresse sur le site, par exemple /lyon/adherer/",
                 ))
             elif not target.is_file():
                 content.problems.append(Problem(
