@@ -1,0 +1,1 @@
+"""Benchmarks of the network build against stock Pelican (see benchmarks/README.md)."""
