@@ -33,6 +33,8 @@ ARTICLE_PATHS = ["posts"]
 PAGE_PATHS = ["pages"]
 STATIC_PATHS = ["media"]
 IGNORE_FILES = [".*", "*~", "#*#"]
+USE_FOLDER_AS_CATEGORY = False
+DEFAULT_CATEGORY = "Actualités"
 
 # Clean, French URLs: /lyon/actualites/cafe-accueil/ and /lyon/adherer/.
 ARTICLE_URL = "actualites/{slug}/"
@@ -77,19 +79,7 @@ FEED_MAX_ITEMS = 20
 AGENDA_ICS_SAVE_AS = "agenda.ics"
 
 SUMMARY_MAX_LENGTH = 40
-MARKDOWN = {
-    "extension_configs": {
-        "markdown.extensions.extra": {},
-        "markdown.extensions.sane_lists": {},
-        "markdown.extensions.smarty": {
-            "substitutions": {
-                "left-double-quote": "«\u00a0",
-                "right-double-quote": "\u00a0»",
-            }
-        },
-    },
-    "output_format": "html5",
-}
+# Markdown is rendered by cmark-gfm (avf/render/markdown.py), not by Python-Markdown.
 
 # Member-only pages of a city are published under SITE_BASE_URL/membres/<slug>/,
 # served only by the companion service to that city's signed-in members.

@@ -7,13 +7,17 @@ Pelican object but nothing is shared between cities except imports.
 
 from __future__ import annotations
 
+import copy
 import logging
 import time
+from functools import cache
 from pathlib import Path
+from typing import Any
 
 from avf.build.city_settings import SiteTask, city_overrides, portal_overrides
 from avf.build.publish import discard, new_release
 from avf.build.report import CityResult
+from avf.build.templates_cache import WORKER_TEMPLATES
 from avf.content import load_city, load_network
 
 
@@ -70,11 +74,15 @@ def _build(task: SiteTask) -> CityResult:
                           warnings=warnings)
 
     release = new_release(task.output_dir, "_portal" if task.is_portal else task.slug)
+    shared = _shared_settings(task.settings_file)
     if task.is_portal:
-        overrides = portal_overrides(task, read_settings(str(task.settings_file)), release)
+        overrides = portal_overrides(task, shared, release)
     else:
         overrides = city_overrides(task, content.city, release)  # type: ignore[arg-type]
-    settings = read_settings(str(task.settings_file), override=overrides)
+    overrides["AVF_DOCUMENTS"] = {str(doc.source): doc for doc in content.documents}
+    overrides["JINJA_ENVIRONMENT"] = {**shared.get("JINJA_ENVIRONMENT", _JINJA_DEFAULTS),
+                                      "bytecode_cache": WORKER_TEMPLATES}
+    settings = read_settings(path=None, override={**copy.deepcopy(shared), **overrides})
     _collector.records.clear()
     try:
         Pelican(settings).run()
@@ -93,6 +101,17 @@ def _build(task: SiteTask) -> CityResult:
         task.slug, "ok", pages=_count_pages(release), warnings=warnings,
         card=content.city.public_card() if content.city else None, release=str(release),
     )
+
+
+_JINJA_DEFAULTS = {"trim_blocks": True, "lstrip_blocks": True, "extensions": []}
+
+
+@cache
+def _shared_settings(settings_file: Path) -> dict[str, Any]:
+    """The shared settings file, read once per worker (it is the same for every city)."""
+    from pelican.settings import get_settings_from_file
+
+    return get_settings_from_file(str(settings_file))
 
 
 def _from_log(record: logging.LogRecord, task: SiteTask) -> dict[str, object]:

@@ -10,7 +10,6 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any, ClassVar
 
-from markdown import Markdown
 from pelican import signals
 from pelican.readers import BaseReader
 from pelican.urlwrappers import Author, Category, Tag
@@ -18,6 +17,7 @@ from pelican.urlwrappers import Author, Category, Tag
 from avf.content.documents import read_document
 from avf.content.model import Document
 from avf.content.problems import ContentError
+from avf.render.markdown import markdown_to_html
 
 
 class AvfMarkdownReader(BaseReader):
@@ -27,24 +27,14 @@ class AvfMarkdownReader(BaseReader):
     file_extensions: ClassVar[list[str]] = ["md", "markdown"]
 
     def read(self, source_path: str) -> tuple[str, dict[str, Any]]:
-        document = _read(Path(source_path), self.settings)
+        # The build validated the city just before: reuse its parsed documents.
+        document = self.settings.get("AVF_DOCUMENTS", {}).get(source_path)
+        if document is None:
+            document = _read(Path(source_path), self.settings)
         metadata = self._metadata(document)
         if metadata["status"] == "skip":
             return "", metadata
-        return self._markdown().convert(document.body), metadata
-
-    def _markdown(self) -> Markdown:
-        converter = getattr(self, "_converter", None)
-        if converter is None:
-            config = self.settings["MARKDOWN"]
-            converter = Markdown(
-                extensions=list(config.get("extension_configs", {})),
-                extension_configs=config.get("extension_configs", {}),
-                output_format=config.get("output_format", "html5"),
-            )
-            self._converter = converter
-        converter.reset()
-        return converter
+        return markdown_to_html(document.body), metadata
 
     def _metadata(self, doc: Document) -> dict[str, Any]:
         settings = self.settings
