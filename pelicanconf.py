@@ -26,7 +26,8 @@ THEME = str(ROOT / "themes" / "avf")
 THEME_STATIC_PATHS: list[str] = []
 
 PLUGIN_PATHS = [str(ROOT / "plugins")]
-PLUGINS = ["avf_frontmatter", "avf_links", "avf_visibility", "avf_city", "avf_agenda"]
+PLUGINS = ["avf_frontmatter", "avf_links", "avf_visibility", "avf_city", "avf_agenda",
+           "avf_feeds"]
 
 # Content layout inside content/<city>/ (see docs/content-format.md).
 ARTICLE_PATHS = ["posts"]
@@ -36,33 +37,34 @@ IGNORE_FILES = [".*", "*~", "#*#"]
 USE_FOLDER_AS_CATEGORY = False
 DEFAULT_CATEGORY = "Actualités"
 
-# Clean, French URLs: /lyon/actualites/cafe-accueil/ and /lyon/adherer/.
-ARTICLE_URL = "actualites/{slug}/"
-ARTICLE_SAVE_AS = "actualites/{slug}/index.html"
+# French URLs. Standing pages get short addresses to print on a flyer (/lyon/adherer/);
+# posts, tags and list pages are plain .html files, which any static server (and file://)
+# serves without rewrite rules and which cost no directory each (350 cities × 40 posts).
+ARTICLE_URL = "actualites/{slug}.html"
+ARTICLE_SAVE_AS = "actualites/{slug}.html"
 PAGE_URL = "{slug}/"
 PAGE_SAVE_AS = "{slug}/index.html"
-TAG_URL = "etiquettes/{slug}/"
-TAG_SAVE_AS = "etiquettes/{slug}/index.html"
+TAG_URL = "etiquettes/{slug}.html"
+TAG_SAVE_AS = "etiquettes/{slug}.html"
 TAGS_URL = "etiquettes/"
 TAGS_SAVE_AS = "etiquettes/index.html"
-CATEGORY_URL = "rubriques/{slug}/"
-CATEGORY_SAVE_AS = "rubriques/{slug}/index.html"
-ARCHIVES_URL = "archives/"
-ARCHIVES_SAVE_AS = "archives/index.html"
+ARCHIVES_URL = "archives.html"
+ARCHIVES_SAVE_AS = "archives.html"
 AGENDA_URL = "agenda/"
 AGENDA_SAVE_AS = "agenda/index.html"
 INDEX_SAVE_AS = "index.html"
 DIRECT_TEMPLATES = ["index", "tags", "archives", "agenda"]
-PAGINATED_TEMPLATES = {"index": 10, "tag": 10, "category": 10}
+PAGINATED_TEMPLATES = {"index": 10, "tag": 20}
 PAGINATION_PATTERNS = (
     (1, "{url}", "{save_as}"),
-    (2, "{base_name}/page/{number}/", "{base_name}/page/{number}/index.html"),
+    (2, "{name}-{number}{extension}", "{name}-{number}{extension}"),
 )
 DEFAULT_PAGINATION = 10
 # Nothing a volunteer did not ask for: no author pages, no per-author or category feeds.
 AUTHOR_SAVE_AS = ""
 AUTHORS_SAVE_AS = ""
 CATEGORIES_SAVE_AS = ""
+CATEGORY_SAVE_AS = ""  # categories stay as metadata; tags are the one way to browse
 YEAR_ARCHIVE_SAVE_AS = ""
 MONTH_ARCHIVE_SAVE_AS = ""
 DRAFT_SAVE_AS = ""
@@ -85,7 +87,7 @@ SUMMARY_MAX_LENGTH = 40
 # served only by the companion service to that city's signed-in members.
 MEMBERS_URL_PREFIX = "membres"
 # The national portal's own pages and news (content/_network/).
-NETWORK_PAGE_URL = "reseau/{slug}/"
+NETWORK_PAGE_URL = "reseau/{slug}/"  # short addresses, like a city's standing pages
 NETWORK_PAGE_SAVE_AS = "reseau/{slug}/index.html"
 
 # French dates in templates, whatever locales the server has (avf/theme/filters.py).

@@ -34,6 +34,8 @@ def _parser() -> argparse.ArgumentParser:
                        help="ne construire que cette ville (répétable)")
     build.add_argument("--jobs", type=int, default=os.cpu_count() or 1,
                        help="processus en parallèle (par défaut : nombre de cœurs)")
+    build.add_argument("--force", action="store_true",
+                       help="reconstruire aussi les villes qui n'ont pas changé")
     build.set_defaults(run=_build)
 
     check = commands.add_parser("check", help="vérifier le contenu sans construire")
@@ -78,7 +80,8 @@ def _options(args: argparse.Namespace, cities: Sequence[str] = ()):  # type: ign
 
     return BuildOptions(content_dir=args.content, output_dir=args.output,
                         cities=tuple(cities), jobs=max(1, args.jobs),
-                        settings_file=args.settings, site_url=args.site_url, now=args.now)
+                        settings_file=args.settings, site_url=args.site_url, now=args.now,
+                        force=getattr(args, "force", False))
 
 
 def _build(args: argparse.Namespace) -> int:
@@ -98,7 +101,8 @@ def _run_build(options) -> int:  # type: ignore[no-untyped-def]
         print(f"avf build : {error}", file=sys.stderr)
         return EXIT_USAGE
     progress.close()
-    print(summary(build.results, build.portal, build.seconds), file=sys.stderr)
+    print(summary(build.results, build.portal, build.seconds, len(build.unchanged)),
+          file=sys.stderr)
     return EXIT_OK if build.ok else EXIT_FAILED
 
 

@@ -68,7 +68,7 @@ def test_every_city_gets_home_posts_pages_feed_and_agenda(built) -> None:
         assert (public / slug / "index.html").is_file()
         assert (public / slug / "atom.xml").is_file()
         assert (public / slug / "agenda.ics").is_file()
-    assert (public / "lyon" / "actualites" / "cafe-accueil" / "index.html").is_file()
+    assert (public / "lyon" / "actualites" / "cafe-accueil.html").is_file()
     assert (public / "lyon" / "adherer" / "index.html").is_file()
     assert (public / "lyon" / "media" / "cafe.jpg").is_file()
     assert "Pas encore d'actualité publiée" in (public / "gap" / "index.html").read_text()
@@ -85,9 +85,9 @@ def test_portal_lists_every_city_with_links_that_resolve(built) -> None:
 
 def test_relative_links_resolve_to_built_urls(built) -> None:
     _content, output, _result = built
-    page = (output / "public" / "lyon" / "actualites" / "cafe-accueil" / "index.html").read_text()
+    page = (output / "public" / "lyon" / "actualites" / "cafe-accueil.html").read_text()
     assert f'href="{TEST_SITE_URL}/lyon/adherer/#tarifs"' in page
-    assert f'href="{TEST_SITE_URL}/lyon/actualites/sortie/"' in page
+    assert f'href="{TEST_SITE_URL}/lyon/actualites/sortie.html"' in page
     assert f'src="{TEST_SITE_URL}/lyon/media/cafe.jpg"' in page
     assert ".md" not in page
 
@@ -97,7 +97,7 @@ def test_member_only_text_is_only_in_the_members_output(built) -> None:
     members = [path for path in every_file(output / "members")
                if SECRET in path.read_text(errors="replace")]
     assert {path.relative_to(output / "members").as_posix() for path in members} == {
-        "lyon/actualites/conseil/index.html", "lyon/annuaire/index.html",
+        "lyon/actualites/conseil.html", "lyon/annuaire/index.html",
     }
     for path in every_file(output / "public"):
         text = path.read_text(errors="replace")
@@ -126,7 +126,7 @@ def test_network_news_reach_city_homes(built) -> None:
     _content, output, _result = built
     home = (output / "public" / "dinan" / "index.html").read_text()
     assert "Journée nationale des nouveaux arrivants" in home
-    assert f"{TEST_SITE_URL}/actualites/journee/" in home
+    assert f"{TEST_SITE_URL}/actualites/journee.html" in home
 
 
 def test_no_email_address_on_any_public_page(built) -> None:

@@ -16,12 +16,12 @@ from tests.conftest import build, post, write, write_city
 GOLDEN = Path(__file__).parent / "golden"
 PAGES = [
     "index.html",
-    "actualites/cafe-d-accueil-de-decembre/index.html",
-    "actualites/visite-du-vieux-lyon/index.html",
+    "actualites/cafe-d-accueil-de-decembre.html",
+    "actualites/visite-du-vieux-lyon.html",
     "adherer/index.html",
     "agenda/index.html",
-    "etiquettes/convivialite/index.html",
-    "archives/index.html",
+    "etiquettes/convivialite.html",
+    "archives.html",
     "atom.xml",
     "agenda.ics",
 ]

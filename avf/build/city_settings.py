@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
 
 from avf.content import NETWORK_SLUG
@@ -25,6 +26,11 @@ class SiteTask:
     @property
     def is_portal(self) -> bool:
         return self.slug == NETWORK_SLUG
+
+    @property
+    def now_datetime(self) -> datetime:
+        """The moment that counts as now for upcoming/past events."""
+        return datetime.fromisoformat(self.now) if self.now else datetime.now(UTC)
 
 
 def city_overrides(task: SiteTask, city: City, release: Path) -> dict[str, object]:

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
 
 from avf.build.city_settings import SiteTask
-from avf.build.options import BuildOptions
+from avf.build.objects import collect_garbage
+from avf.build.options import PROJECT_ROOT, BuildOptions
 from avf.build.publish import (
     online_cities,
     publish_city,
@@ -18,9 +20,16 @@ from avf.build.publish import (
 )
 from avf.build.report import CityResult, write_report
 from avf.build.runner import SitePool
+from avf.build.state import (
+    BuildState,
+    CityState,
+    code_fingerprint,
+    files_digest,
+    fingerprint,
+    hash_folder,
+    is_expired,
+)
 from avf.content import NETWORK_SLUG, CityContent, discover_cities, load_network
-from avf.content.cards import read_city_card
-from avf.content.problems import ContentError
 
 NETWORK_NEWS_ON_CITY_HOMES = 5
 
@@ -35,6 +44,7 @@ class NetworkBuild:
     portal: CityResult | None
     seconds: float
     report: Path
+    unchanged: list[str] = field(default_factory=list)  # cities already up to date
 
     @property
     def failed(self) -> list[CityResult]:
@@ -46,50 +56,60 @@ class NetworkBuild:
         return not self.failed
 
 
+@dataclass
+class Plan:
+    """What this build will do: the sites to build and the fingerprints to record."""
+
+    now: str
+    to_build: list[str]
+    unchanged: list[str]
+    news: list[dict[str, object]]
+    network_print: str  # code, options and network news: shared by every site
+    city_files: dict[str, dict[str, tuple[int, int, str]]]
+    city_prints: dict[str, str]
+
+
 def build_network(options: BuildOptions,
                   on_result: Callable[[CityResult], None] | None = None,
                   on_plan: Callable[[int], None] | None = None) -> NetworkBuild:
-    """Build the requested cities and the portal; one city's failure never stops the others."""
+    """Build the cities that changed and the portal; one city's failure stops no other."""
     started = time.perf_counter()
     output = options.output_dir
+    state = BuildState.load(output)
 
-    # Plan: which cities, what every city shares (network news, theme).
-    slugs = _plan(options)
-    for gone in sorted(online_cities(output) - set(discover_cities(options.content_dir))):
-        retire_city(output, gone)
-    network = load_network(options.content_dir)
-    news = broadcast_news(network, options)
+    # Plan: which cities changed since the last build, what every city shares.
+    plan = _plan(options, state)
     theme_static = Path(str(options.base_settings["THEME"])) / "static"
     publish_theme(output, theme_static)
     if on_plan:
-        on_plan(len(slugs) + 1)
+        on_plan(len(plan.to_build) + 1)
 
     with SitePool(options.jobs) as pool:
         # Build cities; each one goes online as soon as it is built.
         results: list[CityResult] = []
-        for result in pool.build(_task(options, slug, news) for slug in slugs):
-            if result.status == "ok" and result.release:
-                publish_city(output, result.slug, Path(result.release))
+        tasks = (_task(options, plan, slug) for slug in plan.to_build)
+        for result in pool.build(tasks, expected=len(plan.to_build)):
+            _record_city(output, state, plan, result)
             results.append(result)
             if on_result:
                 on_result(result)
 
         # Portal: the network's pages and the directory of every city online.
-        cards = _portal_cards(options, results)
-        portal_task = _task(options, NETWORK_SLUG, news, cities=cards)
-        portal = next(pool.build([portal_task]))
-        if portal.status == "ok" and portal.release:
-            publish_portal(output, Path(portal.release))
-        if on_result:
+        portal = _build_portal(options, state, plan, pool)
+        if portal is not None and on_result:
             on_result(portal)
 
-    # Report.
+    # Report, and forget what no release uses any more.
+    if results or portal is not None:
+        collect_garbage(output)
+    state.save(output)
     seconds = time.perf_counter() - started
     report = write_report(output, results, portal, seconds)
-    return NetworkBuild(sorted(results, key=lambda r: r.slug), portal, seconds, report)
+    return NetworkBuild(sorted(results, key=lambda r: r.slug), portal, seconds, report,
+                        unchanged=plan.unchanged)
 
 
-def _plan(options: BuildOptions) -> list[str]:
+def _plan(options: BuildOptions, state: BuildState) -> Plan:
     if not options.content_dir.is_dir():
         raise UsageError(f"le dossier de contenu « {options.content_dir} » n'existe pas")
     every_city = discover_cities(options.content_dir)
@@ -98,15 +118,73 @@ def _plan(options: BuildOptions) -> list[str]:
         raise UsageError("ville inconnue : " + ", ".join(unknown)
                          + f" (villes disponibles : {len(every_city)} dans "
                          f"{options.content_dir})")
-    return list(options.cities) or every_city
+    for gone in sorted(online_cities(options.output_dir) - set(every_city)):
+        retire_city(options.output_dir, gone)
+        state.cities.pop(gone, None)
+
+    now = options.now or datetime.now(UTC).isoformat(timespec="seconds")
+    news = broadcast_news(load_network(options.content_dir), options)
+    code = code_fingerprint([PROJECT_ROOT / "avf", Path(str(options.base_settings["THEME"])),
+                             *(Path(p) for p in options.base_settings["PLUGIN_PATHS"]),  # type: ignore[attr-defined]
+                             options.settings_file])
+    network_print = fingerprint(code, options.base_url, options.now, news)
+    online = online_cities(options.output_dir)
+    plan = Plan(now=now, to_build=[], unchanged=[], news=news, network_print=network_print,
+                city_files={}, city_prints={})
+    moment = datetime.fromisoformat(now)
+    for slug in options.cities or every_city:
+        previous = state.cities.get(slug)
+        files = hash_folder(options.content_dir / slug,
+                            previous.files if previous else {}, state.saved_ns)
+        city_print = fingerprint(network_print, files_digest(files))
+        plan.city_files[slug], plan.city_prints[slug] = files, city_print
+        up_to_date = (previous is not None and previous.fingerprint == city_print
+                      and slug in online and not is_expired(previous, moment))
+        (plan.unchanged if up_to_date and not options.force else plan.to_build).append(slug)
+    return plan
 
 
-def _task(options: BuildOptions, slug: str, news: list[dict[str, object]],
-          cities: list[dict[str, object]] | None = None) -> SiteTask:
+def _record_city(output: Path, state: BuildState, plan: Plan, result: CityResult) -> None:
+    """Publish a built city and remember its fingerprint; forget a failed one's."""
+    if result.status == "ok" and result.release:
+        publish_city(output, result.slug, Path(result.release))
+        state.cities[result.slug] = CityState(
+            fingerprint=plan.city_prints[result.slug], card=result.card,
+            expires=result.expires, files=plan.city_files[result.slug])
+    else:
+        state.cities.pop(result.slug, None)
+
+
+def _build_portal(options: BuildOptions, state: BuildState, plan: Plan,
+                  pool: SitePool) -> CityResult | None:
+    """Build and publish the portal if it changed: its files, the cities online, news."""
+    online = online_cities(options.output_dir)
+    cards = [{**card, "url": f"{options.base_url}/{slug}/"}
+             for slug in sorted(online)
+             if (card := (state.cities[slug].card if slug in state.cities else None))]
+    network_files = hash_folder(options.content_dir / NETWORK_SLUG, {}, 0)
+    portal_print = fingerprint(plan.network_print, files_digest(network_files), cards)
+    is_online = (options.output_dir / "public" / "index.html").exists()
+    if portal_print == state.portal and is_online and not options.force:
+        return None
+    task = SiteTask(slug=NETWORK_SLUG, content_dir=options.content_dir.resolve(),
+                    output_dir=options.output_dir.resolve(),
+                    settings_file=options.settings_file.resolve(), base_url=options.base_url,
+                    network_news=plan.news, cities=cards, now=plan.now)
+    portal = next(pool.build([task], expected=1))
+    if portal.status == "ok" and portal.release:
+        publish_portal(options.output_dir, Path(portal.release))
+        state.portal = portal_print
+    else:
+        state.portal = None
+    return portal
+
+
+def _task(options: BuildOptions, plan: Plan, slug: str) -> SiteTask:
     return SiteTask(slug=slug, content_dir=options.content_dir.resolve(),
                     output_dir=options.output_dir.resolve(),
                     settings_file=options.settings_file.resolve(), base_url=options.base_url,
-                    network_news=news, cities=cities or [], now=options.now)
+                    network_news=plan.news, now=plan.now)
 
 
 def broadcast_news(network: CityContent, options: BuildOptions) -> list[dict[str, object]]:
@@ -122,24 +200,3 @@ def broadcast_news(network: CityContent, options: BuildOptions) -> list[dict[str
          "date": doc.date.isoformat(), "summary": doc.summary}  # type: ignore[union-attr]
         for doc in posts[:NETWORK_NEWS_ON_CITY_HOMES]
     ]
-
-
-def _portal_cards(options: BuildOptions, results: list[CityResult]) -> list[dict[str, object]]:
-    """Public cards of every city online, with the URL of its home."""
-    built = {result.slug: result.card for result in results if result.card}
-    cards = []
-    for slug in sorted(online_cities(options.output_dir)):
-        card = built.get(slug) or _read_card(options.content_dir, slug)
-        if card is not None:
-            cards.append({**card, "url": f"{options.base_url}/{slug}/"})
-    return cards
-
-
-def _read_card(content_dir: Path, slug: str) -> dict[str, object] | None:
-    path = content_dir / slug / "city.yaml"
-    if not path.is_file():
-        return None
-    try:
-        return read_city_card(path, str(path), slug).public_card()
-    except ContentError:
-        return None

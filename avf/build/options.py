@@ -23,6 +23,7 @@ class BuildOptions:
     settings_file: Path = DEFAULT_SETTINGS
     site_url: str | None = None  # overrides SITE_BASE_URL of the settings file
     now: str | None = None  # ISO datetime that stands for "now" (reproducible output)
+    force: bool = False  # rebuild even the cities that did not change
 
     @cached_property
     def base_settings(self) -> dict[str, object]:

@@ -10,15 +10,17 @@ from __future__ import annotations
 import copy
 import logging
 import time
+from datetime import datetime
 from functools import cache
 from pathlib import Path
 from typing import Any
 
 from avf.build.city_settings import SiteTask, city_overrides, portal_overrides
+from avf.build.objects import store_release
 from avf.build.publish import discard, new_release
 from avf.build.report import CityResult
 from avf.build.templates_cache import WORKER_TEMPLATES
-from avf.content import load_city, load_network
+from avf.content import CityContent, load_city, load_network
 
 
 class _Collector(logging.Handler):
@@ -97,9 +99,11 @@ def _build(task: SiteTask) -> CityResult:
     if errors:
         discard(release)
         return CityResult(task.slug, "failed", errors=errors, warnings=warnings)
+    store_release(release, task.output_dir)
     return CityResult(
         task.slug, "ok", pages=_count_pages(release), warnings=warnings,
         card=content.city.public_card() if content.city else None, release=str(release),
+        expires=_next_agenda_change(content, task.now_datetime),
     )
 
 
@@ -112,6 +116,13 @@ def _shared_settings(settings_file: Path) -> dict[str, Any]:
     from pelican.settings import get_settings_from_file
 
     return get_settings_from_file(str(settings_file))
+
+
+def _next_agenda_change(content: CityContent, now: datetime) -> str | None:
+    """When the next event of the city passes: its home and agenda change then."""
+    moments = [moment for doc in content.documents if doc.is_published and doc.event
+               for moment in (doc.event.end or doc.event.start,) if moment > now]
+    return min(moments).isoformat() if moments else None
 
 
 def _from_log(record: logging.LogRecord, task: SiteTask) -> dict[str, object]:

@@ -58,15 +58,18 @@ def describe(result: CityResult) -> str:
     return f"{name} : ÉCHEC — {where} : {first['message']}{more}"
 
 
-def summary(results: list[CityResult], portal: CityResult | None, seconds: float) -> str:
+def summary(results: list[CityResult], portal: CityResult | None, seconds: float,
+            unchanged: int = 0) -> str:
     """The closing lines: cities, pages, seconds, failures with file and line."""
     built = [result for result in results if result.status == "ok"]
     failed = [result for result in results if result.status != "ok"]
     pages = sum(result.pages for result in built) + (portal.pages if portal else 0)
     lines = [f"{len(built)} ville(s) construite(s) sur {len(results)}, {pages} pages, "
              f"{seconds:.1f} s."]
-    if portal is not None:
-        lines.append("Portail national : " + ("ok." if portal.status == "ok" else "ÉCHEC."))
+    if unchanged:
+        lines.append(f"{unchanged} ville(s) déjà à jour, non reconstruite(s).")
+    lines.append("Portail national : " + ("à jour." if portal is None else
+                                           "ok." if portal.status == "ok" else "ÉCHEC."))
     if failed or (portal and portal.status != "ok"):
         lines.append("En échec (la version précédente reste en ligne) :")
         for result in [*failed, *([portal] if portal and portal.status != "ok" else [])]:

@@ -25,10 +25,11 @@ class CityResult:
     warnings: list[dict[str, object]] = field(default_factory=list)
     card: dict[str, object] | None = None  # the public card, for the portal
     release: str | None = None  # staging folder of a successful build, before publishing
+    expires: str | None = None  # when the city's agenda changes (an event passes)
 
     def as_report(self) -> dict[str, object]:
         entry = asdict(self)
-        for private in ("slug", "card", "release"):
+        for private in ("slug", "card", "release", "expires"):
             entry.pop(private)
         return entry
 

@@ -39,12 +39,18 @@ class SitePool:
                  trace: TracebackType | None) -> None:
         self._close(cancel=error is not None)
 
-    def build(self, tasks: Iterable[SiteTask]) -> Iterator[CityResult]:
+    def build(self, tasks: Iterable[SiteTask], expected: int) -> Iterator[CityResult]:
         """Build every task, yielding results as they finish (not in order).
 
-        A task whose worker died (killed, out of memory) is tried once more in a fresh pool,
-        then reported as failed.
+        A single site is built in this process: starting workers would cost more than the
+        build (a volunteer's "Publier" rebuilds one city). Otherwise, a task whose worker
+        died (killed, out of memory) is tried once more in a fresh pool, then reported
+        as failed.
         """
+        if expected <= 1:
+            for task in tasks:
+                yield _in_process(task)
+            return
         pending = list(tasks)
         retried: set[str] = set()
         while pending:
@@ -70,6 +76,17 @@ class SitePool:
         if self._executor is not None:
             self._executor.shutdown(wait=True, cancel_futures=cancel)
             self._executor = None
+
+
+_warm = False
+
+
+def _in_process(task: SiteTask) -> CityResult:
+    global _warm
+    if not _warm:
+        warm_up()
+        _warm = True
+    return build_site(task)
 
 
 def _worker_died(future: Future[CityResult]) -> bool:

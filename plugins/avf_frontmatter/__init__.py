@@ -72,9 +72,10 @@ class AvfMarkdownReader(BaseReader):
         if doc.is_members_only:
             # Published under the members' area only (see the avf_visibility plugin).
             prefix = settings["AVF_MEMBERS_URL"].rstrip("/")
-            section = "actualites/" if doc.kind == "post" else ""
-            metadata["url"] = f"{prefix}/{section}{doc.slug}/"
-            metadata["save_as"] = f"{section}{doc.slug}/index.html"
+            pattern = settings["ARTICLE_URL" if doc.kind == "post" else "PAGE_URL"]
+            saved_as = settings["ARTICLE_SAVE_AS" if doc.kind == "post" else "PAGE_SAVE_AS"]
+            metadata["url"] = f"{prefix}/{pattern.format(slug=doc.slug)}"
+            metadata["save_as"] = saved_as.format(slug=doc.slug)
         return metadata
 
 
