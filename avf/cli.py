@@ -95,7 +95,10 @@ def _run_build(options) -> int:  # type: ignore[no-untyped-def]
 
     progress = BuildProgress()
     try:
-        build = build_network(options, on_result=progress.result, on_plan=progress.plan)
+        build = build_network(options, on_result=progress.result, on_plan=progress.plan,
+                              on_wait=lambda: print("Une autre construction est en cours sur "
+                                                    "ce dossier : attente de sa fin…",
+                                                    file=sys.stderr))
     except UsageError as error:
         progress.close()
         print(f"avf build : {error}", file=sys.stderr)

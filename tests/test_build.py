@@ -206,3 +206,69 @@ def test_check_reports_problems_with_exit_code(network: Path,
            "pas ; vouliez-vous dire « status » ?" in out
     write(network / "lyon" / "posts" / "2026-10-01-a.md", post("A"))
     assert main(["check", "--content", str(network)]) == 0
+
+
+def test_a_wrong_content_folder_never_takes_sites_offline(network: Path) -> None:
+    for slug in ("lyon", "rennes"):
+        write_city(network, slug, {"posts/2026-10-01-a.md": post("A")})
+    output = network.parent / "output"
+    assert build(network, output).ok
+    build(network / "lyon", output)  # a typo: one city's folder given as the content root
+    assert (output / "public" / "lyon" / "index.html").is_file()
+    assert (output / "public" / "rennes" / "index.html").is_file()
+
+
+def test_a_city_removed_from_the_content_goes_offline(network: Path) -> None:
+    import shutil
+
+    for slug in ("lyon", "rennes"):
+        write_city(network, slug, {"posts/2026-10-01-a.md": post("A")})
+    output = network.parent / "output"
+    build(network, output)
+    shutil.rmtree(network / "rennes")
+    build(network, output)
+    assert not (output / "public" / "rennes").exists()
+    assert "AVF Rennes" not in (output / "public" / "index.html").read_text()
+
+
+def test_a_city_with_a_broken_card_stays_in_the_directory(network: Path) -> None:
+    folder = write_city(network, "beta", {"posts/2026-10-01-a.md": post("A")})
+    output = network.parent / "output"
+    build(network, output)
+    card = (folder / "city.yaml").read_text().replace("lat: 45.76", "lat: nord")
+    (folder / "city.yaml").write_text(card)
+    assert not build(network, output).ok
+    assert (output / "public" / "beta" / "index.html").is_file()  # previous version online
+    assert "AVF Beta" in (output / "public" / "index.html").read_text()
+
+
+def test_an_all_day_event(network: Path) -> None:
+    write_city(network, "lyon", {"posts/2026-11-01-forum.md": post("Forum", extra="""
+        event:
+          start: 2026-11-28
+    """)})
+    output = network.parent / "output"
+    assert build(network, output).ok  # FIXED_NOW is noon on that very day
+    agenda = (output / "public" / "lyon" / "agenda" / "index.html").read_text()
+    assert "samedi 28 novembre 2026 (toute la journée)" in agenda
+    assert "À venir" in agenda and "Événements passés" not in agenda
+    ics = (output / "public" / "lyon" / "agenda.ics").read_text()
+    assert "DTSTART;VALUE=DATE:20261128" in ics and "DTEND;VALUE=DATE:20261129" in ics
+
+
+def test_two_builds_at_once_wait_for_each_other(network: Path) -> None:
+    import subprocess
+    import sys
+
+    for slug in ("lyon", "rennes", "dinan"):
+        write_city(network, slug, {"posts/2026-10-01-a.md": post("A")})
+    output = network.parent / "output"
+    command = [sys.executable, "-m", "avf.cli", "build", "--content", str(network),
+               "--output", str(output), "--site-url", TEST_SITE_URL, "--force", "--jobs", "1"]
+    runs = [subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            for _ in range(3)]
+    assert [run.wait(timeout=120) for run in runs] == [0, 0, 0]
+    for slug in ("lyon", "rennes", "dinan"):
+        assert (output / "public" / slug / "index.html").is_file()
+        assert (output / "members" / slug).resolve().is_dir()
+    assert (output / "public" / "index.html").is_file()

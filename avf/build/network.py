@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import fcntl
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -12,6 +14,7 @@ from avf.build.city_settings import SiteTask
 from avf.build.objects import collect_garbage
 from avf.build.options import PROJECT_ROOT, BuildOptions
 from avf.build.publish import (
+    PublishError,
     online_cities,
     publish_city,
     publish_portal,
@@ -71,9 +74,32 @@ class Plan:
 
 def build_network(options: BuildOptions,
                   on_result: Callable[[CityResult], None] | None = None,
-                  on_plan: Callable[[int], None] | None = None) -> NetworkBuild:
+                  on_plan: Callable[[int], None] | None = None,
+                  on_wait: Callable[[], None] | None = None) -> NetworkBuild:
     """Build the cities that changed and the portal; one city's failure stops no other."""
     started = time.perf_counter()
+    output = options.output_dir
+    output.mkdir(parents=True, exist_ok=True)
+    with _exclusive(output, on_wait):
+        return _build_locked(options, started, on_result, on_plan)
+
+
+@contextmanager
+def _exclusive(output: Path, on_wait: Callable[[], None] | None) -> Iterator[None]:
+    """One build at a time per output folder (CLI, cron and service alike)."""
+    with open(output / ".lock", "w") as lock:
+        try:
+            fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            if on_wait:
+                on_wait()
+            fcntl.flock(lock, fcntl.LOCK_EX)
+        yield
+
+
+def _build_locked(options: BuildOptions, started: float,
+                  on_result: Callable[[CityResult], None] | None,
+                  on_plan: Callable[[int], None] | None) -> NetworkBuild:
     output = options.output_dir
     state = BuildState.load(output)
 
@@ -93,6 +119,9 @@ def build_network(options: BuildOptions,
             results.append(result)
             if on_result:
                 on_result(result)
+
+        # Retire cities that left the content, once everything else is safely online.
+        _retire_missing(options, state, results)
 
         # Portal: the network's pages and the directory of every city online.
         portal = _build_portal(options, state, plan, pool)
@@ -118,16 +147,14 @@ def _plan(options: BuildOptions, state: BuildState) -> Plan:
         raise UsageError("ville inconnue : " + ", ".join(unknown)
                          + f" (villes disponibles : {len(every_city)} dans "
                          f"{options.content_dir})")
-    for gone in sorted(online_cities(options.output_dir) - set(every_city)):
-        retire_city(options.output_dir, gone)
-        state.cities.pop(gone, None)
-
     now = options.now or datetime.now(UTC).isoformat(timespec="seconds")
     news = broadcast_news(load_network(options.content_dir), options)
     code = code_fingerprint([PROJECT_ROOT / "avf", Path(str(options.base_settings["THEME"])),
                              *(Path(p) for p in options.base_settings["PLUGIN_PATHS"]),  # type: ignore[attr-defined]
                              options.settings_file])
-    network_print = fingerprint(code, options.base_url, options.now, news)
+    # "now" is not part of it: time changes a city only when one of its events passes,
+    # which CityState.expires tells.
+    network_print = fingerprint(code, options.base_url, news)
     online = online_cities(options.output_dir)
     plan = Plan(now=now, to_build=[], unchanged=[], news=news, network_print=network_print,
                 city_files={}, city_prints={})
@@ -144,15 +171,31 @@ def _plan(options: BuildOptions, state: BuildState) -> Plan:
     return plan
 
 
+def _retire_missing(options: BuildOptions, state: BuildState,
+                    results: list[CityResult]) -> None:
+    """Take offline the cities whose folder is gone — only when this looks like the whole
+    network (it has `_network/`) and everything built: a wrong --content, an empty
+    checkout or a renamed folder must never take sites offline."""
+    if not (options.content_dir / NETWORK_SLUG).is_dir() or options.cities:
+        return
+    if any(result.status != "ok" for result in results):
+        return
+    present = set(discover_cities(options.content_dir))
+    for gone in sorted(online_cities(options.output_dir) - present):
+        retire_city(options.output_dir, gone)
+        state.cities.pop(gone, None)
+
+
 def _record_city(output: Path, state: BuildState, plan: Plan, result: CityResult) -> None:
-    """Publish a built city and remember its fingerprint; forget a failed one's."""
+    """Publish a built city and remember its fingerprint. A failed city keeps its
+    previous release online and its card in the portal, and is rebuilt next time."""
     if result.status == "ok" and result.release:
         publish_city(output, result.slug, Path(result.release))
         state.cities[result.slug] = CityState(
             fingerprint=plan.city_prints[result.slug], card=result.card,
             expires=result.expires, files=plan.city_files[result.slug])
-    else:
-        state.cities.pop(result.slug, None)
+    elif result.slug in state.cities:
+        state.cities[result.slug].fingerprint = ""
 
 
 def _build_portal(options: BuildOptions, state: BuildState, plan: Plan,
@@ -173,10 +216,15 @@ def _build_portal(options: BuildOptions, state: BuildState, plan: Plan,
                     network_news=plan.news, cities=cards, now=plan.now)
     portal = next(pool.build([task], expected=1))
     if portal.status == "ok" and portal.release:
-        publish_portal(options.output_dir, Path(portal.release))
-        state.portal = portal_print
-    else:
-        state.portal = None
+        try:
+            publish_portal(options.output_dir, Path(portal.release))
+            state.portal = portal_print
+            return portal
+        except PublishError as error:
+            portal.status = "failed"
+            portal.errors.append({"file": f"{options.content_dir.name}/{NETWORK_SLUG}",
+                                  "line": None, "message": str(error)})
+    state.portal = None
     return portal
 
 

@@ -92,10 +92,9 @@ def _build(task: SiteTask) -> CityResult:
         discard(release)
         raise
     problems = [_from_log(record, task) for record in _collector.records]
-    errors = [p for p, record in zip(problems, _collector.records, strict=True)
-              if record.levelno >= logging.ERROR]
-    warnings += [p for p, record in zip(problems, _collector.records, strict=True)
-                 if record.levelno < logging.ERROR]
+    fatal = [_is_fatal(record) for record in _collector.records]
+    errors = [p for p, is_error in zip(problems, fatal, strict=True) if is_error]
+    warnings += [p for p, is_error in zip(problems, fatal, strict=True) if not is_error]
     if errors:
         discard(release)
         return CityResult(task.slug, "failed", errors=errors, warnings=warnings)
@@ -120,14 +119,22 @@ def _shared_settings(settings_file: Path) -> dict[str, Any]:
 
 def _next_agenda_change(content: CityContent, now: datetime) -> str | None:
     """When the next event of the city passes: its home and agenda change then."""
-    moments = [moment for doc in content.documents if doc.is_published and doc.event
-               for moment in (doc.event.end or doc.event.start,) if moment > now]
+    moments = [doc.event.finishes for doc in content.documents
+               if doc.is_published and doc.event and doc.event.finishes > now]
     return min(moments).isoformat() if moments else None
 
 
+def _is_fatal(record: logging.LogRecord) -> bool:
+    """Errors, and a link Pelican could not resolve (it would publish a broken link)."""
+    return record.levelno >= logging.ERROR or "Unable to find" in str(record.msg)
+
+
 def _from_log(record: logging.LogRecord, task: SiteTask) -> dict[str, object]:
-    return {"file": f"{task.content_dir.name}/{task.slug}", "line": None,
-            "message": record.getMessage()}
+    message = record.getMessage()
+    if "Unable to find" in str(record.msg):
+        message = (f"un lien ne mène à aucune page ({message}) ; vérifiez les liens des "
+                   "articles et des pages de la ville")
+    return {"file": f"{task.content_dir.name}/{task.slug}", "line": None, "message": message}
 
 
 def _count_pages(release: Path) -> int:

@@ -24,9 +24,13 @@ THEME = "_theme"
 KEEP_RELEASES = 2  # the one online and the one before, for a quick rollback
 
 
+class PublishError(Exception):
+    """Publishing would overwrite something it does not own."""
+
+
 def new_release(output_dir: Path, slug: str) -> Path:
     """A fresh, empty release folder for one city (or the portal), sortable by time."""
-    release_id = time.strftime("%Y%m%dT%H%M%S") + "-" + uuid.uuid4().hex[:8]
+    release_id = f"{time.time_ns():020d}-{uuid.uuid4().hex[:6]}"
     release = output_dir / RELEASES / slug / release_id
     (release / "public").mkdir(parents=True)
     (release / "members").mkdir()
@@ -47,10 +51,14 @@ def publish_city(output_dir: Path, slug: str, release: Path) -> None:
 def publish_portal(output_dir: Path, release: Path) -> None:
     """Link each top-level entry of the portal's release into OUT/public, drop stale ones."""
     public = output_dir / "public"
+    portal_releases = (output_dir / RELEASES / PORTAL).resolve()
     entries = sorted(os.listdir(release / "public"), key=lambda name: name == "index.html")
+    taken = sorted(name for name in entries if _owner(public / name, output_dir) not in
+                   (None, PORTAL))
+    if taken:
+        raise PublishError("le portail voudrait remplacer le site de : " + ", ".join(taken))
     for name in entries:  # index.html last, so the home never links to a missing page
         swap_link(public / name, release / "public" / name)
-    portal_releases = (output_dir / RELEASES / PORTAL).resolve()
     for link in public.iterdir():
         if link.name not in entries and link.is_symlink():
             target = Path(os.path.realpath(link))
@@ -69,7 +77,9 @@ def publish_theme(output_dir: Path, static_dir: Path) -> str:
         os.replace(staging, release)
     (output_dir / "public").mkdir(parents=True, exist_ok=True)
     swap_link(output_dir / "public" / "theme", release)
-    prune(output_dir / RELEASES / THEME, keep=release)
+    for other in (output_dir / RELEASES / THEME).iterdir():
+        if other.name != version:
+            shutil.rmtree(other, ignore_errors=True)
     return version
 
 
@@ -87,16 +97,17 @@ def online_cities(output_dir: Path) -> set[str]:
     public = output_dir / "public"
     if not public.is_dir():
         return set()
+    return {entry.name for entry in public.iterdir()
+            if _owner(entry, output_dir) == entry.name}
+
+
+def _owner(entry: Path, output_dir: Path) -> str | None:
+    """Whose release a link of OUT/public points into (a city slug, _portal, _theme)."""
+    if not entry.is_symlink():
+        return None
+    target = Path(os.path.realpath(entry))
     releases = (output_dir / RELEASES).resolve()
-    online = set()
-    for entry in public.iterdir():
-        if entry.is_symlink():
-            target = Path(os.path.realpath(entry))
-            if target.is_relative_to(releases):
-                owner = target.relative_to(releases).parts[0]
-                if owner == entry.name:
-                    online.add(owner)
-    return online
+    return target.relative_to(releases).parts[0] if target.is_relative_to(releases) else None
 
 
 def swap_link(link: Path, target: Path) -> None:
@@ -115,14 +126,15 @@ def swap_link(link: Path, target: Path) -> None:
 
 
 def prune(folder: Path, keep: Path) -> None:
-    """Remove all but the newest releases of one city, never the one just published."""
+    """Remove releases older than the ones to keep: the one just published and the one
+    before it. Newer releases (being built by nobody else: builds hold a lock) stay."""
     if not folder.is_dir():
         return
-    releases = sorted((entry for entry in folder.iterdir()
-                       if entry.is_dir() and not entry.name.startswith(".")), reverse=True)
-    for old in releases[KEEP_RELEASES:]:
-        if old.resolve() != keep.resolve():
-            shutil.rmtree(old, ignore_errors=True)
+    older = sorted((entry for entry in folder.iterdir()
+                    if entry.is_dir() and not entry.name.startswith(".")
+                    and entry.name < keep.name), reverse=True)
+    for old in older[KEEP_RELEASES - 1:]:
+        shutil.rmtree(old, ignore_errors=True)
 
 
 def tree_hash(folder: Path) -> str:

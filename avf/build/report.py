@@ -55,6 +55,6 @@ def write_report(output_dir: Path, results: list[CityResult], portal: CityResult
     }
     temporary = path.with_name(f".{REPORT_NAME}.{os.getpid()}")
     temporary.write_text(json.dumps(report, ensure_ascii=False, indent=2) + "\n",
-                         encoding="utf-8")
+                         encoding="utf-8", errors="backslashreplace")
     os.replace(temporary, path)
     return path

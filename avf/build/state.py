@@ -82,7 +82,7 @@ class BuildState:
         }
         temporary = path.with_name(f".{path.name}.{os.getpid()}")
         temporary.write_text(json.dumps(data, ensure_ascii=False, separators=(",", ":")),
-                             encoding="utf-8")
+                             encoding="utf-8", errors="backslashreplace")
         os.replace(temporary, path)
 
 
@@ -97,7 +97,9 @@ def hash_folder(folder: Path, known: dict[str, FileEntry], saved_ns: int,
             if name.startswith("."):
                 continue
             path = os.path.join(root, name)
-            relative = os.path.relpath(path, folder)
+            # A name that is not UTF-8 (validation reports it) must still count, readably.
+            relative = os.path.relpath(path, folder).encode(
+                "utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
             stat = os.stat(path)
             cached = known.get(relative)
             if (cached is not None and cached[0] == stat.st_size
@@ -112,7 +114,7 @@ def hash_folder(folder: Path, known: dict[str, FileEntry], saved_ns: int,
 def fingerprint(*parts: object) -> str:
     """A stable hash of JSON-able parts."""
     encoded = json.dumps(parts, sort_keys=True, ensure_ascii=False, default=str)
-    return hashlib.sha256(encoded.encode("utf-8")).hexdigest()
+    return hashlib.sha256(encoded.encode("utf-8", "backslashreplace")).hexdigest()
 
 
 def files_digest(entries: dict[str, FileEntry]) -> str:

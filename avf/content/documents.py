@@ -6,11 +6,12 @@ import re
 from pathlib import Path
 
 from avf.content.frontmatter import FrontMatter, parse_front_matter, read_text
-from avf.content.model import SLUG_PATTERN, Document, Event, Kind
+from avf.content.model import RESERVED_PAGE_SLUGS, SLUG_PATTERN, Document, Event, Kind
 from avf.content.problems import ContentError, Problem
 from avf.content.values import (
     Place,
     did_you_mean,
+    is_date_only,
     read_bool,
     read_choice,
     read_datetime,
@@ -37,6 +38,11 @@ FIELD_ALIASES = {
     "illustration": "image", "evenement": "event", "modifie": "modified", "ordre": "order",
     "diffusion": "broadcast", "lieu": "event", "debut": "event",
 }
+STATUS_ALIASES = {"brouillon": "draft", "a relire": "review", "relecture": "review",
+                  "en relecture": "review", "publie": "published", "publiee": "published",
+                  "en ligne": "published"}
+VISIBILITY_ALIASES = {"membres": "members", "adherents": "members", "prive": "members",
+                      "reserve": "members", "tous": "public", "publique": "public"}
 EVENT_ALIASES = {"debut": "start", "fin": "end", "lieu": "place", "inscription": "registration",
                  "places": "capacity", "capacite": "capacity", "adresse": "place"}
 
@@ -61,6 +67,20 @@ def read_document(path: Path, city_dir: Path, shown_as: str, kind: Kind,
     elif kind == "post":
         raise ContentError(Problem(shown_as, 1, _missing("date", kind)))
     slug = _read_slug(front, path, shown_as)
+    if kind == "page" and not network and slug in RESERVED_PAGE_SLUGS:
+        raise ContentError(Problem(
+            shown_as, front.line_of("slug") if "slug" in fields else None,
+            f"l'adresse « {slug} » est déjà utilisée par le site de la ville ; renommez la "
+            f"page (par exemple « {slug}-de-la-ville.md ») ou ajoutez une ligne "
+            f"« slug: mon-{slug} »",
+        ))
+    visibility = read_choice(fields.get("visibility", "public"), place("visibility"),
+                             VISIBILITIES, VISIBILITY_ALIASES)
+    if network and visibility == "members":
+        raise place("visibility").fail(
+            "le portail national n'a pas d'espace adhérents : les textes réservés aux "
+            "adhérents se publient dans le dossier d'une ville"
+        )
     event = _read_event(front, shown_as) if "event" in fields else None
     optional_texts = {
         name: read_text_value(fields[name], place(name))
@@ -69,9 +89,16 @@ def read_document(path: Path, city_dir: Path, shown_as: str, kind: Kind,
     }
     image = None
     if fields.get("image") is not None:
-        image = resolve_inside_city(
+        image = resolve_media(
             read_text_value(fields["image"], place("image")), path, city_dir, place("image")
         )
+    tags = read_text_list(fields["tags"], place("tags")) if fields.get("tags") else ()
+    for tag in tags:
+        if not slugify(tag):
+            raise place("tags").fail(
+                f"l'étiquette « {tag} » ne contient ni lettre ni chiffre ; écrivez un mot, "
+                "par exemple tags: [sortie]"
+            )
     return Document(
         kind=kind,
         source=path,
@@ -84,10 +111,10 @@ def read_document(path: Path, city_dir: Path, shown_as: str, kind: Kind,
         date=date,
         modified=read_datetime(fields["modified"], place("modified"))
         if fields.get("modified") is not None else None,
-        status=read_choice(fields.get("status", "published"), place("status"), STATUSES),  # type: ignore[arg-type]
-        visibility=read_choice(fields.get("visibility", "public"), place("visibility"),
-                               VISIBILITIES),  # type: ignore[arg-type]
-        tags=read_text_list(fields["tags"], place("tags")) if fields.get("tags") else (),
+        status=read_choice(fields.get("status", "published"), place("status"),  # type: ignore[arg-type]
+                           STATUSES, STATUS_ALIASES),
+        visibility=visibility,  # type: ignore[arg-type]
+        tags=tags,
         category=optional_texts.get("category"),
         summary=optional_texts.get("summary"),
         image=image,
@@ -96,30 +123,31 @@ def read_document(path: Path, city_dir: Path, shown_as: str, kind: Kind,
         broadcast=read_bool(fields["broadcast"], place("broadcast"))
         if "broadcast" in fields else False,
         order=read_int(fields["order"], place("order")) if "order" in fields else None,
+        slug_line=front.line_of("slug") if "slug" in fields else None,
     )
 
 
-def resolve_inside_city(target: str, source: Path, city_dir: Path, where: Place) -> str:
-    """Resolve a relative path written in `source`; it must name a file of the same city."""
+def resolve_media(target: str, source: Path, city_dir: Path, where: Place) -> str:
+    """Resolve an image path written in `source`; it must name a file of the city's media/."""
     if re.match(r"^[a-z][a-z0-9+.-]*:", target, flags=re.IGNORECASE) or target.startswith("/"):
         raise where.fail(
             f"« {target} » doit être un chemin relatif vers une image du dossier media de la "
             "ville, par exemple ../media/photo.jpg"
         )
     resolved = (source.parent / target).resolve()
-    try:
-        relative = resolved.relative_to(city_dir.resolve())
-    except ValueError:
-        raise where.fail(
-            f"« {target} » sort du dossier de la ville ; placez le fichier dans le dossier "
-            "media de la ville et écrivez par exemple ../media/photo.jpg"
-        ) from None
+    media = (city_dir / "media").resolve()
     if not resolved.is_file():
+        written_from_city = (city_dir / target).resolve()
+        hint = (f" ; depuis ce fichier, écrivez ../{target}" if written_from_city.is_file()
+                else " ; vérifiez son nom (majuscules, accents, extension) ou ajoutez-le au "
+                "dossier media")
+        raise where.fail(f"le fichier « {target} » n'existe pas{hint}")
+    if not resolved.is_relative_to(media):
         raise where.fail(
-            f"le fichier « {target} » n'existe pas ; vérifiez son nom (majuscules, accents, "
-            "extension) ou ajoutez-le au dossier media"
+            f"l'image « {target} » doit être dans le dossier media de la ville ; déplacez-la "
+            "et écrivez par exemple ../media/photo.jpg"
         )
-    return relative.as_posix()
+    return resolved.relative_to(city_dir.resolve()).as_posix()
 
 
 def _reject_unknown_fields(front: FrontMatter, allowed: tuple[str, ...],
@@ -198,6 +226,7 @@ def _read_event(front: FrontMatter, shown_as: str) -> Event:
         ))
     start = read_datetime(raw["start"], place("start"))
     end = read_datetime(raw["end"], place("end")) if raw.get("end") is not None else None
+    all_day = is_date_only(raw["start"]) and (end is None or is_date_only(raw["end"]))
     if end is not None and end < start:
         raise place("end").fail(
             f"l'événement finit ({end:%Y-%m-%d %H:%M}) avant de commencer "
@@ -206,6 +235,7 @@ def _read_event(front: FrontMatter, shown_as: str) -> Event:
     return Event(
         start=start,
         end=end,
+        all_day=all_day,
         place=read_text_value(raw["place"], place("place")) if raw.get("place") else None,
         registration=read_bool(raw["registration"], place("registration"))
         if "registration" in raw else False,

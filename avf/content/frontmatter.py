@@ -21,14 +21,17 @@ except ImportError:  # pragma: no cover - depends on how PyYAML was built
 
 
 class _Loader(_BaseLoader):  # type: ignore[misc,valid-type]
-    """Safe YAML loader that leaves dates as text, so that we can validate them ourselves.
+    """Safe YAML loader that reads every scalar as the text the volunteer wrote.
 
-    PyYAML turns `2026-02-31` into a crash without a line number; we want a French message.
+    YAML 1.1 guesses types: `14:30` becomes 870 (base 60), `0123456701` an octal number,
+    `01` the number 1 and `2026-02-31` a crash without a line number. Our typed readers
+    (values.py) convert each field themselves, with a French message when they cannot.
+    Only an empty value (or `null`, `~`) still means "nothing".
     """
 
 
 _Loader.yaml_implicit_resolvers = {
-    first: [(tag, regexp) for tag, regexp in resolvers if tag != "tag:yaml.org,2002:timestamp"]
+    first: [(tag, regexp) for tag, regexp in resolvers if tag == "tag:yaml.org,2002:null"]
     for first, resolvers in _BaseLoader.yaml_implicit_resolvers.items()
 }
 
@@ -125,7 +128,7 @@ def _parse_yaml(
         node = loader.get_single_node()
         fields = loader.construct_document(node) if node is not None else {}
     except yaml.MarkedYAMLError as error:
-        raise ContentError(_explain_yaml_error(error, first_line, shown_as)) from None
+        raise ContentError(_explain_yaml_error(error, text, first_line, shown_as)) from None
     finally:
         loader.dispose()
     if fields is None:
@@ -155,12 +158,14 @@ def _collect_key_lines(
         _collect_key_lines(value_node, path, first_line, out)
 
 
-def _explain_yaml_error(error: yaml.MarkedYAMLError, first_line: int, shown_as: str) -> Problem:
+def _explain_yaml_error(error: yaml.MarkedYAMLError, text: str, first_line: int,
+                        shown_as: str) -> Problem:
     """Turn PyYAML's English diagnosis into a French sentence that says how to fix it."""
     problem = error.problem or ""
     context = error.context or ""
     mark = error.problem_mark or error.context_mark
     line = (mark.line + first_line) if mark is not None else first_line
+    source_line = text.split("\n")[mark.line] if mark is not None else ""
     if "quoted scalar" in context and error.context_mark is not None:
         opened = error.context_mark.line + first_line
         return Problem(
@@ -168,6 +173,21 @@ def _explain_yaml_error(error: yaml.MarkedYAMLError, first_line: int, shown_as: 
             opened,
             "un guillemet est ouvert sur cette ligne mais jamais fermé ; ajoutez le "
             "guillemet fermant à la fin de la valeur",
+        )
+    if "mapping values are not allowed" in problem and source_line[:1] in (" ", "\t"):
+        return Problem(
+            shown_as,
+            line,
+            "cette ligne commence par des espaces alors qu'elle ne dépend d'aucune autre ; "
+            "supprimez les espaces au début de la ligne",
+        )
+    if "did not find expected key" in problem or "expected <block end>" in problem:
+        return Problem(
+            shown_as,
+            line,
+            "une apostrophe ou un guillemet ferme la valeur trop tôt ; entourez toute la "
+            'valeur de guillemets doubles, par exemple title: "L\'accueil des nouveaux", '
+            "sans autre guillemet double à l'intérieur",
         )
     if "mapping values are not allowed" in problem:
         return Problem(
@@ -193,6 +213,6 @@ def _explain_yaml_error(error: yaml.MarkedYAMLError, first_line: int, shown_as: 
     return Problem(
         shown_as,
         line,
-        "l'en-tête est mal formé ici (" + problem.strip() + ") ; vérifiez les décalages, les "
-        "guillemets et les deux-points, ou mettez la valeur entre guillemets",
+        "l'en-tête est mal écrit à cette ligne ; vérifiez les espaces en début de ligne, les "
+        'guillemets et les deux-points, ou mettez la valeur entre guillemets doubles ("…")',
     )

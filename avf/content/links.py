@@ -36,8 +36,8 @@ def relative_links(body: str, first_line: int) -> list[Link]:
         if _FENCE.match(text):
             in_fence = not in_fence
             continue
-        if in_fence or text.startswith(("    ", "\t")):
-            continue
+        if in_fence:
+            continue  # indented lines are read too: in a nested list they are not code
         line = first_line + offset
         for match in _INLINE.finditer(text):
             _keep(links, match.group(2), line, is_image=match.group(1) == "!")

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from avf.content.cards import read_city_card
 from avf.content.documents import read_document
-from avf.content.links import relative_links
+from avf.content.links import Link, relative_links
 from avf.content.model import RESERVED_SLUGS, SLUG_PATTERN, City, Document, Kind
 from avf.content.problems import ContentError, Problem
 from avf.content.values import slugify
@@ -87,10 +88,17 @@ def _load_documents(content: CityContent, shown: str, network: bool) -> None:
         folder = content.folder / folder_name
         if not folder.is_dir():
             continue
-        for path in sorted(folder.iterdir()):
-            if path.suffix.lower() not in MARKDOWN_SUFFIXES or path.name.startswith("."):
+        # Pelican reads sub-folders too (posts/2025/x.md): so must validation.
+        for path in sorted(folder.rglob("*")):
+            if not path.is_file() or any(part.startswith(".") for part in path.parts):
                 continue
-            shown_as = f"{shown}/{folder_name}/{path.name}"
+            shown_as = f"{shown}/{path.relative_to(content.folder).as_posix()}"
+            problem = _file_name_problem(path, shown_as)
+            if problem is not None:
+                content.problems.append(problem)
+                continue
+            if path.suffix not in MARKDOWN_SUFFIXES:
+                continue
             try:
                 content.documents.append(
                     read_document(path, content.folder, shown_as, kind, network=network)
@@ -101,6 +109,22 @@ def _load_documents(content: CityContent, shown: str, network: bool) -> None:
     _check_links(content)
 
 
+def _file_name_problem(path: Path, shown_as: str) -> Problem | None:
+    """A name the build cannot publish: not UTF-8, or a Markdown file in capitals."""
+    try:
+        path.name.encode("utf-8")
+    except UnicodeEncodeError:
+        readable = path.name.encode("utf-8", "surrogateescape").decode("cp1252", "replace")
+        return Problem(shown_as.encode("utf-8", "backslashreplace").decode("utf-8"), None,
+                       f"le nom du fichier « {readable} » contient des caractères illisibles ; "
+                       "renommez-le avec des lettres sans accent, des chiffres et des tirets")
+    if path.suffix.lower() in MARKDOWN_SUFFIXES and path.suffix not in MARKDOWN_SUFFIXES:
+        return Problem(shown_as, None,
+                       f"l'extension « {path.suffix} » doit être écrite en minuscules ; "
+                       f"renommez le fichier en « {path.stem}{path.suffix.lower()} »")
+    return None
+
+
 def _check_unique_slugs(content: CityContent) -> None:
     seen: dict[tuple[str, str], Document] = {}
     for doc in content.documents:
@@ -108,7 +132,7 @@ def _check_unique_slugs(content: CityContent) -> None:
         first = seen.setdefault(key, doc)
         if first is not doc:
             content.problems.append(Problem(
-                doc.shown_as, None,
+                doc.shown_as, doc.slug_line,
                 f"l'adresse « {doc.slug} » est déjà prise par {first.shown_as} ; deux "
                 "publications d'une même ville doivent avoir des adresses différentes : "
                 "renommez ce fichier ou ajoutez une ligne « slug: » différente",
@@ -116,31 +140,40 @@ def _check_unique_slugs(content: CityContent) -> None:
 
 
 def _check_links(content: CityContent) -> None:
-    by_path = {doc.source.resolve(): doc for doc in content.documents}
-    city_root = content.folder.resolve()
+    """Every relative link names a published document of the city or a file of media/."""
+    by_path = {os.path.normpath(doc.source): doc for doc in content.documents}
+    city_root = os.path.normpath(content.folder)
+    media = os.path.join(city_root, "media") + os.sep
     for doc in content.documents:
         for link in relative_links(doc.body, doc.body_line):
-            target = (doc.source.parent / link.path).resolve()
-            what = "l'image" if link.is_image else "le lien"
-            if not target.is_relative_to(city_root):
-                content.problems.append(Problem(
-                    doc.shown_as, link.line,
-                    f"{what} « {link.target} » sort du dossier de la ville ; pour une image, "
-                    "placez-la dans le dossier media de la ville ; pour une page d'une autre "
-                    "ville, écrivez son adresse sur le site, par exemple /lyon/adherer/",
-                ))
-            elif not target.is_file():
-                content.problems.append(Problem(
-                    doc.shown_as, link.line,
-                    f"{what} « {link.target} » pointe vers un fichier qui n'existe pas ; "
-                    "vérifiez le nom (majuscules, accents, extension) et le dossier",
-                ))
-            elif target in by_path and doc.is_published and not by_path[target].is_published:
-                content.problems.append(Problem(
-                    doc.shown_as, link.line,
-                    f"le lien « {link.target} » pointe vers un texte qui n'est pas encore "
-                    "publié ; publiez-le d'abord ou retirez le lien",
-                ))
+            message = _link_problem(link, doc, by_path, city_root, media)
+            if message:
+                content.problems.append(Problem(doc.shown_as, link.line, message))
+
+
+def _link_problem(link: Link, doc: Document, by_path: dict[str, Document], city_root: str,
+                  media: str) -> str | None:
+    target = os.path.normpath(os.path.join(doc.source.parent, link.path))
+    what = "l'image" if link.is_image else "le lien"
+    if link.path.startswith("www."):
+        return (f"{what} « {link.target} » est une adresse de site : écrivez-la en entier, "
+                f"avec https:// devant (https://{link.target})")
+    if not target.startswith(city_root + os.sep):
+        return (f"{what} « {link.target} » sort du dossier de la ville ; pour une image, "
+                "placez-la dans le dossier media de la ville ; pour une page d'une autre "
+                "ville, écrivez son adresse sur le site, par exemple /lyon/adherer/")
+    if not os.path.isfile(target):
+        return (f"{what} « {link.target} » pointe vers un fichier qui n'existe pas ; "
+                "vérifiez le nom (majuscules, accents, extension) et le dossier")
+    linked = by_path.get(target)
+    if linked is None and not target.startswith(media):
+        return (f"{what} « {link.target} » ne peut pas être publié : seuls les articles, "
+                "les pages et les fichiers du dossier media peuvent être liés ; placez le "
+                "fichier dans le dossier media")
+    if linked is not None and doc.is_published and not linked.is_published:
+        return (f"le lien « {link.target} » pointe vers un texte qui n'est pas encore "
+                "publié ; publiez-le d'abord ou retirez le lien")
+    return None
 
 
 def _bad_folder_name(slug: str) -> str:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Literal
 
@@ -12,8 +12,13 @@ SLUG_PATTERN = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 
 # Top-level names of the public site that a city may not take as its slug.
 RESERVED_SLUGS = frozenset(
-    {"actualites", "admin", "agenda", "api", "compte", "editeur", "hooks", "membres",
-     "recherche", "reseau", "static", "theme"}
+    {"actualites", "admin", "agenda", "api", "archives", "compte", "editeur", "etiquettes",
+     "hooks", "index", "media", "membres", "recherche", "reseau", "rubriques", "static",
+     "theme"}
+)
+# Addresses a city's site already uses, that a standing page may not take as its slug.
+RESERVED_PAGE_SLUGS = frozenset(
+    {"actualites", "agenda", "archives", "etiquettes", "index", "media", "membres", "theme"}
 )
 
 # The theme's palette: every accent a city may choose (see themes/avf/static/css/avf.css).
@@ -80,9 +85,16 @@ class Event:
 
     start: datetime
     end: datetime | None = None
+    all_day: bool = False  # written as a date without a time
     place: str | None = None
     registration: bool = False
     capacity: int | None = None
+
+    @property
+    def finishes(self) -> datetime:
+        """When the event is over: its end, or the end of its (last) day if all-day."""
+        last = self.end or self.start
+        return last + timedelta(days=1) if self.all_day else last
 
 
 @dataclass(frozen=True)
@@ -109,6 +121,8 @@ class Document:
     event: Event | None = None
     broadcast: bool = False
     order: int | None = None
+    slug_line: int | None = None  # where `slug:` is written, when it is
+
 
     @property
     def is_published(self) -> bool:

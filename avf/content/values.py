@@ -42,29 +42,40 @@ def read_text_value(value: object, where: Place) -> str:
     return text
 
 
+_TRUE, _FALSE = {"true", "oui", "yes", "vrai"}, {"false", "non", "no", "faux"}
+
+
 def read_bool(value: object, where: Place) -> bool:
     if isinstance(value, bool):
         return value
-    if isinstance(value, str) and value.strip().lower() in {"oui", "non"}:
-        return value.strip().lower() == "oui"
+    word = str(value).strip().lower() if isinstance(value, str) else ""
+    if word in _TRUE | _FALSE:
+        return word in _TRUE
     raise where.fail(f"« {where.name} » doit valoir true (oui) ou false (non)")
 
 
 def read_int(value: object, where: Place, minimum: int = 0) -> int:
-    if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
+    text = str(value).strip() if isinstance(value, (str, int)) else ""
+    if not text.isdigit() or int(text) < minimum:
         raise where.fail(
             f"« {where.name} » doit être un nombre entier (au moins {minimum}), par exemple 20"
         )
-    return value
+    return int(text)
 
 
 def read_float(value: object, where: Place, low: float, high: float) -> float:
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or not low <= value <= high:
+    """A decimal number; the French decimal comma is accepted (45,764)."""
+    text = str(value).strip().replace(",", ".") if isinstance(value, (str, int, float)) else ""
+    try:
+        number = float(text)
+    except ValueError:
+        number = float("nan")
+    if not low <= number <= high:
         raise where.fail(
-            f"« {where.name} » doit être un nombre entre {low:g} et {high:g} "
-            "(avec un point décimal, par exemple 45.764)"
+            f"« {where.name} » doit être un nombre entre {low:g} et {high:g}, par exemple "
+            "45.764"
         )
-    return float(value)
+    return number
 
 
 def read_text_list(value: object, where: Place) -> tuple[str, ...]:
@@ -83,12 +94,13 @@ def read_text_list(value: object, where: Place) -> tuple[str, ...]:
     return tuple(item for item in items if item)
 
 
-def read_choice(value: object, where: Place, choices: tuple[str, ...]) -> str:
+def read_choice(value: object, where: Place, choices: tuple[str, ...],
+                aliases: dict[str, str] | None = None) -> str:
     text = str(value).strip() if isinstance(value, (str, int)) else ""
     if text in choices:
         return text
     listed = ", ".join(f"« {choice} »" for choice in choices)
-    hint = did_you_mean(text, choices)
+    hint = did_you_mean(text, choices, aliases)
     suggestion = f" ; vouliez-vous dire « {hint} » ?" if hint else ""
     raise where.fail(
         f"la valeur « {text or value} » de « {where.name} » n'est pas possible : choisissez "
@@ -112,6 +124,11 @@ def read_datetime(value: object, where: Place) -> datetime:
     if parsed.tzinfo is None:
         parsed = parsed.replace(tzinfo=PARIS)
     return parsed
+
+
+def is_date_only(value: object) -> bool:
+    """True for `2026-12-05` (a whole day), false when a time is given."""
+    return isinstance(value, str) and bool(re.fullmatch(r"\d{4}-\d{1,2}-\d{1,2}", value.strip()))
 
 
 def _reject_impossible_date(text: str, where: Place) -> None:

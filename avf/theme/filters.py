@@ -7,7 +7,11 @@ Servers often lack the fr_FR locale; these names are spelled out so every site s
 from __future__ import annotations
 
 from datetime import date, datetime
+from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
+
+if TYPE_CHECKING:
+    from avf.content.model import Event
 
 PARIS = ZoneInfo("Europe/Paris")
 DAYS = ("lundi", "mardi", "mercredi", "jeudi", "vendredi", "samedi", "dimanche")
@@ -35,8 +39,13 @@ def time_fr(moment: datetime) -> str:
     return f"{moment.hour} h" if moment.minute == 0 else f"{moment.hour} h {moment.minute:02d}"
 
 
-def event_when(start: datetime, end: datetime | None = None) -> str:
-    """'samedi 5 décembre 2026, de 14 h à 17 h' — or across days when it spans several."""
+def event_when(event: Event) -> str:
+    """'samedi 5 décembre 2026, de 14 h à 17 h', across days, or whole days."""
+    start, end = event.start, event.end
+    if event.all_day:
+        if end is None or end.date() == start.date():
+            return f"{date_fr(start, weekday=True)} (toute la journée)"
+        return f"du {date_fr(start, weekday=True)} au {date_fr(end, weekday=True)}"
     start_local = _local(start)
     if end is None:
         return f"{date_fr(start, weekday=True)} à {time_fr(start)}"

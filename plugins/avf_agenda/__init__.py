@@ -25,8 +25,8 @@ def build_time(settings: dict[str, Any]) -> datetime:
 def add_events(generator: Any) -> None:
     now = build_time(generator.settings)
     events = [a for a in generator.articles if getattr(a, "event", None) is not None]
-    upcoming = [a for a in events if (a.event.end or a.event.start) >= now]
-    past = [a for a in events if (a.event.end or a.event.start) < now]
+    upcoming = [a for a in events if a.event.finishes > now]
+    past = [a for a in events if a.event.finishes <= now]
     generator.context["upcoming_events"] = sorted(upcoming, key=lambda a: a.event.start)
     generator.context["past_events"] = sorted(past, key=lambda a: a.event.start, reverse=True)
     generator.avf_events = sorted(events, key=lambda a: a.event.start)
@@ -42,16 +42,18 @@ def write_ics(generator: Any, writer: Any) -> None:
         name=generator.settings["SITENAME"],
         site_url=site_url,
         domain=generator.settings.get("AVF_CITY", {}).get("slug", "avf") + ".avf",
-        stamp=build_time(generator.settings),
     )
     path = os.path.join(writer.output_path, save_as)
     with open(path, "w", encoding="utf-8", newline="") as stream:
         stream.write(calendar)
 
 
-def agenda_ics(events: list[Any], name: str, site_url: str, domain: str,
-               stamp: datetime) -> str:
-    """An iCalendar document with one VEVENT per event, CRLF lines folded at 75 octets."""
+def agenda_ics(events: list[Any], name: str, site_url: str, domain: str) -> str:
+    """An iCalendar document with one VEVENT per event, CRLF lines folded at 75 octets.
+
+    DTSTAMP is when the post was last changed, not the build time: the same content gives
+    the same bytes, so calendar apps and caches see a change only when there is one.
+    """
     lines = ["BEGIN:VCALENDAR", "VERSION:2.0", "PRODID:-//AVF//avf//FR",
              "CALSCALE:GREGORIAN", "METHOD:PUBLISH", f"X-WR-CALNAME:{_escape(name)}",
              "X-WR-TIMEZONE:Europe/Paris"]
@@ -60,11 +62,15 @@ def agenda_ics(events: list[Any], name: str, site_url: str, domain: str,
         lines += [
             "BEGIN:VEVENT",
             f"UID:{article.slug}@{domain}",
-            f"DTSTAMP:{_utc(stamp)}",
-            f"DTSTART:{_utc(event.start)}",
+            f"DTSTAMP:{_utc(getattr(article, 'modified', None) or article.date)}",
         ]
-        if event.end is not None:
-            lines.append(f"DTEND:{_utc(event.end)}")
+        if event.all_day:  # whole days: DTEND is the day after the last one (RFC 5545)
+            lines += [f"DTSTART;VALUE=DATE:{event.start:%Y%m%d}",
+                      f"DTEND;VALUE=DATE:{event.finishes:%Y%m%d}"]
+        else:
+            lines.append(f"DTSTART:{_utc(event.start)}")
+            if event.end is not None:
+                lines.append(f"DTEND:{_utc(event.end)}")
         lines.append(f"SUMMARY:{_escape(article.title)}")
         if event.place:
             lines.append(f"LOCATION:{_escape(event.place)}")
