@@ -52,6 +52,13 @@ def _parser() -> argparse.ArgumentParser:
                        help="agrandir d'abord l'exemple en un réseau de N villes (var/)")
     serve.set_defaults(run=_serve)
 
+    watch = commands.add_parser("watch", help="servir et reconstruire à chaque modification")
+    _content_and_output(watch)
+    watch.add_argument("--host", default="127.0.0.1")
+    watch.add_argument("--port", type=int, default=8000)
+    watch.add_argument("--jobs", type=int, default=os.cpu_count() or 1)
+    watch.set_defaults(run=_watch)
+
     demo = commands.add_parser("demo-network",
                                help="agrandir l'exemple en un réseau de N villes")
     demo.add_argument("out_dir", type=Path)
@@ -143,6 +150,43 @@ def _serve(args: argparse.Namespace) -> int:
     print(f"Réseau AVF servi sur {site_url}/ (Ctrl+C pour arrêter)", file=sys.stderr)
     serve_static(args.output / "public", args.host, args.port)
     return status
+
+
+def _watch(args: argparse.Namespace) -> int:
+    import threading
+
+    from avf.build.progress import summary
+    from avf.livereload import BuildSignal
+    from avf.serve import make_server
+    from avf.watch import watch
+
+    args.site_url = args.site_url or f"http://{args.host}:{args.port}"
+    options = _options(args)
+    signal = BuildSignal()
+    stop = threading.Event()
+
+    def on_build(build) -> None:  # type: ignore[no-untyped-def]
+        if build.results or build.portal is not None:
+            print(summary(build.results, build.portal, build.seconds, len(build.unchanged)),
+                  file=sys.stderr, flush=True)
+            signal.notify()
+
+    settings = Path(args.settings)
+    shared = [PROJECT_ROOT / "themes", PROJECT_ROOT / "plugins", settings]
+    (args.output / "public").mkdir(parents=True, exist_ok=True)
+    server = make_server(args.output / "public", args.host, args.port, signal)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    print(f"Réseau AVF servi sur {args.site_url}/ ; chaque modification de {args.content} "
+          "est reconstruite et la page se recharge (Ctrl+C pour arrêter)", file=sys.stderr)
+    try:
+        watch(options, shared, on_build, stop)
+    except KeyboardInterrupt:
+        pass
+    finally:
+        stop.set()
+        signal.close()
+        server.shutdown()
+    return EXIT_OK
 
 
 def _demo_network(sample: Path, cities: int) -> Path:
