@@ -87,13 +87,17 @@ def test_identical_files_are_stored_once(network: Path) -> None:
     assert lyon.st_ino == rennes.st_ino
 
 
-@pytest.mark.parametrize("damage", ["{not json", '{"version": 999}', '{"version": 1}'])
+@pytest.mark.parametrize("damage", ["{not json", '{"version": 999}', '{"version": 2}',
+                                    '{"version": 2, "fingerprint": 1, "files": []}'])
 def test_an_untrusted_state_is_discarded(network: Path, damage: str) -> None:
     small_network(network)
     output = network.parent / "output"
     build(network, output)
-    (output / ".state" / "build-state.json").write_text(damage)
-    assert len(build(network, output).results) == 3  # everything rebuilt, nothing trusted
+    for city in ("lyon", "rennes"):
+        (output / ".state" / "cities" / f"{city}.json").write_text(damage)
+    rebuilt = build(network, output)
+    assert sorted(r.slug for r in rebuilt.results) == ["lyon", "rennes"]  # nothing trusted
+    assert rebuilt.ok
 
 
 def test_a_city_is_rebuilt_when_one_of_its_events_passes(network: Path) -> None:
@@ -110,8 +114,8 @@ def test_a_city_is_rebuilt_when_one_of_its_events_passes(network: Path) -> None:
         return [r.slug for r in build_network(options).results]
 
     assert build_at("2026-12-01T12:00:00+01:00") == ["lyon"]
-    state = json.loads((output / ".state" / "build-state.json").read_text())
-    assert state["cities"]["lyon"]["expires"] == "2026-12-05T17:00:00+01:00"
+    state = json.loads((output / ".state" / "cities" / "lyon.json").read_text())
+    assert state["expires"] == "2026-12-05T17:00:00+01:00"
     agenda = output / "public" / "lyon" / "agenda" / "index.html"
     assert "Aucun événement annoncé" not in agenda.read_text()
     assert build_at("2026-12-03T12:00:00+01:00") == []  # still upcoming: nothing to do

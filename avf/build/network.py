@@ -101,7 +101,7 @@ def _build_locked(options: BuildOptions, started: float,
                   on_result: Callable[[CityResult], None] | None,
                   on_plan: Callable[[int], None] | None) -> NetworkBuild:
     output = options.output_dir
-    state = BuildState.load(output)
+    state = BuildState(output)
 
     # Plan: which cities changed since the last build, what every city shares.
     plan = _plan(options, state)
@@ -128,10 +128,10 @@ def _build_locked(options: BuildOptions, started: float,
         if portal is not None and on_result:
             on_result(portal)
 
-    # Report, and forget what no release uses any more.
-    if results or portal is not None:
+    # Report, and forget what no release uses any more (a whole-network job: skipped
+    # when one city is rebuilt, as in `avf watch` or the editor's "Publier").
+    if (results or portal is not None) and not options.cities:
         collect_garbage(output)
-    state.save(output)
     seconds = time.perf_counter() - started
     report = write_report(output, results, portal, seconds)
     return NetworkBuild(sorted(results, key=lambda r: r.slug), portal, seconds, report,
@@ -160,9 +160,10 @@ def _plan(options: BuildOptions, state: BuildState) -> Plan:
                 city_files={}, city_prints={})
     moment = datetime.fromisoformat(now)
     for slug in options.cities or every_city:
-        previous = state.cities.get(slug)
+        previous = state.city(slug)
         files = hash_folder(options.content_dir / slug,
-                            previous.files if previous else {}, state.saved_ns)
+                            previous.files if previous else {},
+                            previous.saved_ns if previous else 0)
         city_print = fingerprint(network_print, files_digest(files))
         plan.city_files[slug], plan.city_prints[slug] = files, city_print
         up_to_date = (previous is not None and previous.fingerprint == city_print
@@ -183,33 +184,39 @@ def _retire_missing(options: BuildOptions, state: BuildState,
     present = set(discover_cities(options.content_dir))
     for gone in sorted(online_cities(options.output_dir) - present):
         retire_city(options.output_dir, gone)
-        state.cities.pop(gone, None)
+        state.forget_city(gone)
 
 
 def _record_city(output: Path, state: BuildState, plan: Plan, result: CityResult) -> None:
     """Publish a built city and remember its fingerprint. A failed city keeps its
     previous release online and its card in the portal, and is rebuilt next time."""
     if result.status == "ok" and result.release:
+        previous = state.city(result.slug)
+        if previous is None or previous.card != result.card:
+            state.set_portal(None)  # the directory changes; recorded before publishing
         publish_city(output, result.slug, Path(result.release))
-        state.cities[result.slug] = CityState(
+        state.set_city(result.slug, CityState(
             fingerprint=plan.city_prints[result.slug], card=result.card,
-            expires=result.expires, files=plan.city_files[result.slug])
-    elif result.slug in state.cities:
-        state.cities[result.slug].fingerprint = ""
+            expires=result.expires, files=plan.city_files[result.slug]))
+    else:
+        state.invalidate_city(result.slug)
 
 
 def _build_portal(options: BuildOptions, state: BuildState, plan: Plan,
                   pool: SitePool) -> CityResult | None:
-    """Build and publish the portal if it changed: its files, the cities online, news."""
-    online = online_cities(options.output_dir)
-    cards = [{**card, "url": f"{options.base_url}/{slug}/"}
-             for slug in sorted(online)
-             if (card := (state.cities[slug].card if slug in state.cities else None))]
+    """Build and publish the portal if it changed: its files, the cities online, news.
+
+    A city's card change marks the portal as changed when it is published (see
+    `_record_city`), so deciding needs no city's state, whatever the network's size.
+    """
+    online = sorted(online_cities(options.output_dir))
     network_files = hash_folder(options.content_dir / NETWORK_SLUG, {}, 0)
-    portal_print = fingerprint(plan.network_print, files_digest(network_files), cards)
+    portal_print = fingerprint(plan.network_print, files_digest(network_files), online)
     is_online = (options.output_dir / "public" / "index.html").exists()
     if portal_print == state.portal and is_online and not options.force:
         return None
+    cards = [{**card, "url": f"{options.base_url}/{slug}/"} for slug in online
+             if (city := state.city(slug)) is not None and (card := city.card)]
     task = SiteTask(slug=NETWORK_SLUG, content_dir=options.content_dir.resolve(),
                     output_dir=options.output_dir.resolve(),
                     settings_file=options.settings_file.resolve(), base_url=options.base_url,
@@ -218,13 +225,13 @@ def _build_portal(options: BuildOptions, state: BuildState, plan: Plan,
     if portal.status == "ok" and portal.release:
         try:
             publish_portal(options.output_dir, Path(portal.release))
-            state.portal = portal_print
+            state.set_portal(portal_print)
             return portal
         except PublishError as error:
             portal.status = "failed"
             portal.errors.append({"file": f"{options.content_dir.name}/{NETWORK_SLUG}",
                                   "line": None, "message": str(error)})
-    state.portal = None
+    state.set_portal(None)
     return portal
 
 

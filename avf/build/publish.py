@@ -53,7 +53,7 @@ def publish_portal(output_dir: Path, release: Path) -> None:
     public = output_dir / "public"
     portal_releases = (output_dir / RELEASES / PORTAL).resolve()
     entries = sorted(os.listdir(release / "public"), key=lambda name: name == "index.html")
-    taken = sorted(name for name in entries if _owner(public / name, output_dir) not in
+    taken = sorted(name for name in entries if _owner(public / name) not in
                    (None, PORTAL))
     if taken:
         raise PublishError("le portail voudrait remplacer le site de : " + ", ".join(taken))
@@ -98,16 +98,22 @@ def online_cities(output_dir: Path) -> set[str]:
     if not public.is_dir():
         return set()
     return {entry.name for entry in public.iterdir()
-            if _owner(entry, output_dir) == entry.name}
+            if _owner(entry) == entry.name}
 
 
-def _owner(entry: Path, output_dir: Path) -> str | None:
-    """Whose release a link of OUT/public points into (a city slug, _portal, _theme)."""
-    if not entry.is_symlink():
+def _owner(entry: Path) -> str | None:
+    """Whose release a link of OUT/public points into (a city slug, _portal, _theme).
+
+    Reads the link itself (one system call): our links are always relative,
+    `../.releases/<owner>/...`, as `swap_link` writes them.
+    """
+    try:
+        parts = Path(os.readlink(entry)).parts
+    except OSError:  # not a link
         return None
-    target = Path(os.path.realpath(entry))
-    releases = (output_dir / RELEASES).resolve()
-    return target.relative_to(releases).parts[0] if target.is_relative_to(releases) else None
+    if len(parts) > 2 and parts[0] == ".." and parts[1] == RELEASES:
+        return parts[2]
+    return None
 
 
 def swap_link(link: Path, target: Path) -> None:

@@ -22,8 +22,8 @@ from datetime import datetime
 from importlib.metadata import version
 from pathlib import Path
 
-STATE_VERSION = 1
-STATE_FILE = Path(".state") / "build-state.json"
+STATE_VERSION = 2
+STATE_DIR = Path(".state")
 RACY_WINDOW_NS = 2_000_000_000  # mtimes this close to the save time are not trusted
 LIBRARIES = ("pelican", "jinja2", "cmarkgfm", "pyyaml")
 
@@ -32,57 +32,85 @@ FileEntry = tuple[int, int, str]  # size, mtime in ns, sha256 of the content
 
 @dataclass
 class CityState:
+    """What the last successful build of one city was made from."""
+
     fingerprint: str
     card: dict[str, object] | None
     expires: str | None  # ISO time when an event of the city passes: rebuild then
     files: dict[str, FileEntry] = field(default_factory=dict)
-
-
-@dataclass
-class BuildState:
-    """The state file: per-city fingerprints and the hash cache of their files."""
-
-    cities: dict[str, CityState] = field(default_factory=dict)
-    portal: str | None = None
     saved_ns: int = 0
 
-    @classmethod
-    def load(cls, output_dir: Path) -> BuildState:
-        """The saved state, or an empty one if it is missing, from another version or
-        damaged in any way: an untrusted cache is discarded, never used."""
-        path = output_dir / STATE_FILE
-        try:
-            raw = json.loads(path.read_text(encoding="utf-8"))
-            if raw.get("version") != STATE_VERSION:
-                return cls()
-            cities = {
-                slug: CityState(
-                    fingerprint=str(entry["fingerprint"]), card=entry.get("card"),
-                    expires=entry.get("expires"),
-                    files={name: (int(size), int(mtime), str(sha))
-                           for name, (size, mtime, sha) in entry["files"].items()},
-                )
-                for slug, entry in raw["cities"].items()
-            }
-            return cls(cities, raw.get("portal"), int(raw["saved_ns"]))
-        except (OSError, ValueError, TypeError, KeyError, AttributeError):
-            return cls()
 
-    def save(self, output_dir: Path) -> None:
-        path = output_dir / STATE_FILE
+class BuildState:
+    """The state folder: one small file per city (so rebuilding one city reads and
+    writes one file, whatever the size of the network) and one for the portal.
+
+    Anything missing, from another version or damaged is treated as absent: an
+    untrusted cache is discarded, never used.
+    """
+
+    def __init__(self, output_dir: Path):
+        self.folder = output_dir / STATE_DIR
+        self._cities: dict[str, CityState | None] = {}
+        self.portal: str | None = self._read("portal.json").get("fingerprint")  # type: ignore[assignment]
+
+    def city(self, slug: str) -> CityState | None:
+        if slug not in self._cities:
+            self._cities[slug] = self._load_city(slug)
+        return self._cities[slug]
+
+    def set_city(self, slug: str, state: CityState) -> None:
+        state.saved_ns = time.time_ns()
+        self._cities[slug] = state
+        self._write(f"cities/{slug}.json", {
+            "fingerprint": state.fingerprint, "card": state.card, "expires": state.expires,
+            "files": state.files, "saved_ns": state.saved_ns})
+
+    def forget_city(self, slug: str) -> None:
+        self._cities[slug] = None
+        (self.folder / "cities" / f"{slug}.json").unlink(missing_ok=True)
+
+    def invalidate_city(self, slug: str) -> None:
+        """Keep the card (the site stays online) but rebuild the city next time."""
+        previous = self.city(slug)
+        if previous is not None:
+            previous.fingerprint = ""
+            self.set_city(slug, previous)
+
+    def set_portal(self, fingerprint: str | None) -> None:
+        self.portal = fingerprint
+        self._write("portal.json", {"fingerprint": fingerprint})
+
+    def _load_city(self, slug: str) -> CityState | None:
+        raw = self._read(f"cities/{slug}.json")
+        try:
+            return CityState(
+                fingerprint=str(raw["fingerprint"]), card=raw.get("card"),  # type: ignore[arg-type]
+                expires=raw.get("expires"),  # type: ignore[arg-type]
+                files={name: (int(size), int(mtime), str(sha))
+                       for name, (size, mtime, sha) in raw["files"].items()},  # type: ignore[attr-defined]
+                saved_ns=int(raw["saved_ns"]),  # type: ignore[call-overload]
+            )
+        except (ValueError, TypeError, KeyError, AttributeError):
+            return None
+
+    def _read(self, name: str) -> dict[str, object]:
+        try:
+            raw = json.loads((self.folder / name).read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            return {}
+        if not isinstance(raw, dict) or raw.get("version") != STATE_VERSION:
+            return {}
+        return raw
+
+    def _write(self, name: str, data: dict[str, object]) -> None:
+        path = self.folder / name
         path.parent.mkdir(parents=True, exist_ok=True)
-        self.saved_ns = time.time_ns()
-        data = {
-            "version": STATE_VERSION,
-            "saved_ns": self.saved_ns,
-            "portal": self.portal,
-            "cities": {slug: {"fingerprint": city.fingerprint, "card": city.card,
-                              "expires": city.expires, "files": city.files}
-                       for slug, city in sorted(self.cities.items())},
-        }
         temporary = path.with_name(f".{path.name}.{os.getpid()}")
-        temporary.write_text(json.dumps(data, ensure_ascii=False, separators=(",", ":")),
-                             encoding="utf-8", errors="backslashreplace")
+        temporary.write_text(
+            json.dumps({"version": STATE_VERSION, **data}, ensure_ascii=False,
+                       separators=(",", ":")),
+            encoding="utf-8", errors="backslashreplace")
         os.replace(temporary, path)
 
 
@@ -121,10 +149,20 @@ def files_digest(entries: dict[str, FileEntry]) -> str:
     return fingerprint(sorted((name, entry[2]) for name, entry in entries.items()))
 
 
+_code_files: dict[Path, tuple[int, dict[str, FileEntry]]] = {}  # warm processes: watch, service
+
+
 def code_fingerprint(paths: list[Path]) -> str:
     """Everything the output depends on besides content: code, theme, settings, versions."""
-    digests = [files_digest(hash_folder(path, {}, 0)) if path.is_dir() else _sha256(str(path))
-               for path in paths]
+    digests = []
+    for path in paths:
+        if not path.is_dir():
+            digests.append(_sha256(str(path)))
+            continue
+        hashed_at, known = _code_files.get(path, (0, {}))
+        entries = hash_folder(path, known, hashed_at)
+        _code_files[path] = (time.time_ns(), entries)
+        digests.append(files_digest(entries))
     versions = {name: version(name) for name in LIBRARIES}
     return fingerprint(STATE_VERSION, sys.version_info[:2], versions, digests)
 
