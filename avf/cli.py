@@ -32,8 +32,6 @@ def _parser() -> argparse.ArgumentParser:
     _content_and_output(build)
     build.add_argument("--city", action="append", default=[], metavar="SLUG",
                        help="ne construire que cette ville (répétable)")
-    build.add_argument("--jobs", type=int, default=os.cpu_count() or 1,
-                       help="processus en parallèle (par défaut : nombre de cœurs)")
     build.add_argument("--force", action="store_true",
                        help="reconstruire aussi les villes qui n'ont pas changé")
     build.set_defaults(run=_build)
@@ -44,9 +42,7 @@ def _parser() -> argparse.ArgumentParser:
 
     serve = commands.add_parser("serve", help="construire puis servir le réseau")
     _content_and_output(serve)
-    serve.add_argument("--host", default="127.0.0.1")
-    serve.add_argument("--port", type=int, default=8000)
-    serve.add_argument("--jobs", type=int, default=os.cpu_count() or 1)
+    _host_and_port(serve)
     serve.add_argument("--no-build", action="store_true", help="servir sans reconstruire")
     serve.add_argument("--demo-cities", type=int, default=0, metavar="N",
                        help="agrandir d'abord l'exemple en un réseau de N villes (var/)")
@@ -54,9 +50,7 @@ def _parser() -> argparse.ArgumentParser:
 
     watch = commands.add_parser("watch", help="servir et reconstruire à chaque modification")
     _content_and_output(watch)
-    watch.add_argument("--host", default="127.0.0.1")
-    watch.add_argument("--port", type=int, default=8000)
-    watch.add_argument("--jobs", type=int, default=os.cpu_count() or 1)
+    _host_and_port(watch)
     watch.set_defaults(run=_watch)
 
     demo = commands.add_parser("demo-network",
@@ -79,7 +73,14 @@ def _content_and_output(parser: argparse.ArgumentParser) -> None:
                         help="réglages Pelican partagés (pelicanconf.py ou publishconf.py)")
     parser.add_argument("--site-url", default=None,
                         help="adresse publique du réseau (par défaut : celle des réglages)")
+    parser.add_argument("--jobs", type=int, default=os.cpu_count() or 1,
+                        help="processus en parallèle (par défaut : nombre de cœurs)")
     parser.add_argument("--now", default=None, help=argparse.SUPPRESS)
+
+
+def _host_and_port(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--port", type=int, default=8000)
 
 
 def _options(args: argparse.Namespace, cities: Sequence[str] = ()):  # type: ignore[no-untyped-def]
