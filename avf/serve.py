@@ -35,6 +35,11 @@ class PublicSiteHandler(SimpleHTTPRequestHandler):
             return None
         return super().send_head()
 
+    def list_directory(self, path):  # type: ignore[no-untyped-def]
+        """No folder listings: a folder without index.html is simply not a page."""
+        self.send_error(404, "Page introuvable")
+        return None
+
     def log_message(self, format: str, *args: object) -> None:
         return
 

@@ -61,6 +61,13 @@ def test_served_pages_reload_after_a_build(tmp_path: Path) -> None:
         body = page.getresponse().read()
         assert SCRIPT in body and body.index(SCRIPT) < body.index(b"</body>")
 
+        listing = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+        listing.request("GET", "/lyon/missing-folder/")
+        assert listing.getresponse().status == 404
+        (public / "lyon" / "actualites").mkdir()
+        listing.request("GET", "/lyon/actualites/")
+        assert listing.getresponse().status == 404  # no folder listing
+
         events = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
         events.request("GET", "/__avf/events")
         stream = events.getresponse()
