@@ -5,6 +5,7 @@ from __future__ import annotations
 import filecmp
 import json
 import os
+import time
 from pathlib import Path
 
 import pytest
@@ -148,3 +149,21 @@ def test_same_content_same_objects(network: Path) -> None:
     build(network, first)
     build(network, second)
     assert not filecmp.dircmp(first / "public" / "lyon", second / "public" / "lyon").diff_files
+
+
+def test_unchanged_cities_are_recognised_without_reading_their_files(network: Path) -> None:
+    small_network(network)
+    output = network.parent / "output"
+    build(network, output)
+    an_hour_ago = time.time() - 3600  # out of the racy window: mtimes can be trusted
+    for path in network.rglob("*"):
+        os.utime(path, (an_hour_ago, an_hour_ago))
+    assert build(network, output).results == []  # slow path: contents hashed, same
+    index = json.loads((output / ".state" / "index.json").read_text())
+    assert set(index["cities"]) == {"lyon", "rennes", "dinan"}
+    for city in ("lyon", "rennes", "dinan"):  # the quick path needs no per-city state
+        (output / ".state" / "cities" / f"{city}.json").write_text("damaged")
+    assert build(network, output).results == []
+    write(network / "rennes" / "posts" / "2026-11-01-cafe.md", post("Café du jeudi"))
+    assert [r.slug for r in build(network, output).results] == ["rennes"]
+    assert "AVF Lyon" in (output / "public" / "index.html").read_text()

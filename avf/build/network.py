@@ -31,8 +31,11 @@ from avf.build.state import (
     fingerprint,
     hash_folder,
     is_expired,
+    stat_folder,
 )
 from avf.content import NETWORK_SLUG, CityContent, discover_cities, load_network
+from avf.content.cards import read_city_card
+from avf.content.problems import ContentError
 
 NETWORK_NEWS_ON_CITY_HOMES = 5
 
@@ -70,6 +73,7 @@ class Plan:
     network_print: str  # code, options and network news: shared by every site
     city_files: dict[str, dict[str, tuple[int, int, str]]]
     city_prints: dict[str, str]
+    city_stats: dict[str, dict[str, tuple[int, int, str]]]
 
 
 def build_network(options: BuildOptions,
@@ -102,6 +106,16 @@ def _build_locked(options: BuildOptions, started: float,
                   on_plan: Callable[[int], None] | None) -> NetworkBuild:
     output = options.output_dir
     state = BuildState(output)
+    try:
+        return _build_with_state(options, state, started, on_result, on_plan)
+    finally:
+        state.save_index()
+
+
+def _build_with_state(options: BuildOptions, state: BuildState, started: float,
+                      on_result: Callable[[CityResult], None] | None,
+                      on_plan: Callable[[int], None] | None) -> NetworkBuild:
+    output = options.output_dir
 
     # Plan: which cities changed since the last build, what every city shares.
     plan = _plan(options, state)
@@ -157,19 +171,34 @@ def _plan(options: BuildOptions, state: BuildState) -> Plan:
     network_print = fingerprint(code, options.base_url, news)
     online = online_cities(options.output_dir)
     plan = Plan(now=now, to_build=[], unchanged=[], news=news, network_print=network_print,
-                city_files={}, city_prints={})
+                city_files={}, city_prints={}, city_stats={})
     moment = datetime.fromisoformat(now)
     for slug in options.cities or every_city:
-        previous = state.city(slug)
-        files = hash_folder(options.content_dir / slug,
-                            previous.files if previous else {},
-                            previous.saved_ns if previous else 0)
-        city_print = fingerprint(network_print, files_digest(files))
-        plan.city_files[slug], plan.city_prints[slug] = files, city_print
-        up_to_date = (previous is not None and previous.fingerprint == city_print
-                      and slug in online and not is_expired(previous, moment))
-        (plan.unchanged if up_to_date and not options.force else plan.to_build).append(slug)
+        folder = options.content_dir / slug
+        stats = stat_folder(folder)
+        plan.city_stats[slug] = stats
+        if options.force or slug not in online:
+            plan.to_build.append(slug)
+        elif state.looks_unchanged(slug, stats, network_print, moment):
+            plan.unchanged.append(slug)  # the quick path: no file read
+        elif _same_content(state, plan, slug, stats, moment):
+            plan.unchanged.append(slug)  # touched, not changed: remember the new mtimes
+            state.note_index(slug, stats, network_print, state.city(slug).expires)  # type: ignore[union-attr]
+        else:
+            plan.to_build.append(slug)
     return plan
+
+
+def _same_content(state: BuildState, plan: Plan, slug: str,
+                  stats: dict[str, tuple[int, int, str]], moment: datetime) -> bool:
+    """The slow test: hash the files whose size or mtime changed, compare fingerprints."""
+    previous = state.city(slug)
+    files = hash_folder(Path(), previous.files if previous else {},
+                        previous.saved_ns if previous else 0, stats)
+    city_print = fingerprint(plan.network_print, files_digest(files))
+    plan.city_files[slug], plan.city_prints[slug] = files, city_print
+    return (previous is not None and previous.fingerprint == city_print
+            and not is_expired(previous, moment))
 
 
 def _retire_missing(options: BuildOptions, state: BuildState,
@@ -195,9 +224,14 @@ def _record_city(output: Path, state: BuildState, plan: Plan, result: CityResult
         if previous is None or previous.card != result.card:
             state.set_portal(None)  # the directory changes; recorded before publishing
         publish_city(output, result.slug, Path(result.release))
+        if result.slug not in plan.city_prints:  # built without the slow test (forced, new)
+            _same_content(state, plan, result.slug, plan.city_stats[result.slug],
+                          datetime.fromisoformat(plan.now))
         state.set_city(result.slug, CityState(
             fingerprint=plan.city_prints[result.slug], card=result.card,
             expires=result.expires, files=plan.city_files[result.slug]))
+        state.note_index(result.slug, plan.city_stats[result.slug], plan.network_print,
+                         result.expires)
     else:
         state.invalidate_city(result.slug)
 
@@ -216,7 +250,7 @@ def _build_portal(options: BuildOptions, state: BuildState, plan: Plan,
     if portal_print == state.portal and is_online and not options.force:
         return None
     cards = [{**card, "url": f"{options.base_url}/{slug}/"} for slug in online
-             if (city := state.city(slug)) is not None and (card := city.card)]
+             if (card := _card(state, options.content_dir, slug))]
     task = SiteTask(slug=NETWORK_SLUG, content_dir=options.content_dir.resolve(),
                     output_dir=options.output_dir.resolve(),
                     settings_file=options.settings_file.resolve(), base_url=options.base_url,
@@ -233,6 +267,17 @@ def _build_portal(options: BuildOptions, state: BuildState, plan: Plan,
                                   "line": None, "message": str(error)})
     state.set_portal(None)
     return portal
+
+
+def _card(state: BuildState, content_dir: Path, slug: str) -> dict[str, object] | None:
+    """The card of the city's release online; from its city.yaml if the state is lost."""
+    city = state.city(slug)
+    if city is not None and city.card:
+        return city.card
+    try:
+        return read_city_card(content_dir / slug / "city.yaml", slug, slug).public_card()
+    except (ContentError, OSError):
+        return None
 
 
 def _task(options: BuildOptions, plan: Plan, slug: str) -> SiteTask:

@@ -53,6 +53,32 @@ class BuildState:
         self.folder = output_dir / STATE_DIR
         self._cities: dict[str, CityState | None] = {}
         self.portal: str | None = self._read("portal.json").get("fingerprint")  # type: ignore[assignment]
+        index = self._read("index.json").get("cities")
+        self.index: dict[str, dict[str, object]] = index if isinstance(index, dict) else {}
+
+    def looks_unchanged(self, slug: str, stats: dict[str, FileStat], network_print: str,
+                        now: datetime) -> bool:
+        """The quick test: same files (names, sizes, mtimes) and same network as when the
+        city was last built, no racy mtime, no event passed — without reading a file."""
+        entry = self.index.get(slug)
+        if not isinstance(entry, dict):
+            return False
+        expires = entry.get("expires")
+        try:
+            return (entry.get("stats") == stats_digest(stats)
+                    and entry.get("network") == network_print
+                    and not is_racy(stats, int(entry["saved_ns"]))  # type: ignore[call-overload]
+                    and not (isinstance(expires, str) and datetime.fromisoformat(expires) <= now))
+        except (KeyError, TypeError, ValueError):
+            return False
+
+    def note_index(self, slug: str, stats: dict[str, FileStat], network_print: str,
+                   expires: str | None) -> None:
+        self.index[slug] = {"stats": stats_digest(stats), "network": network_print,
+                            "expires": expires, "saved_ns": time.time_ns()}
+
+    def save_index(self) -> None:
+        self._write("index.json", {"cities": self.index})
 
     def city(self, slug: str) -> CityState | None:
         if slug not in self._cities:
@@ -68,10 +94,12 @@ class BuildState:
 
     def forget_city(self, slug: str) -> None:
         self._cities[slug] = None
+        self.index.pop(slug, None)
         (self.folder / "cities" / f"{slug}.json").unlink(missing_ok=True)
 
     def invalidate_city(self, slug: str) -> None:
         """Keep the card (the site stays online) but rebuild the city next time."""
+        self.index.pop(slug, None)
         previous = self.city(slug)
         if previous is not None:
             previous.fingerprint = ""
@@ -114,28 +142,51 @@ class BuildState:
         os.replace(temporary, path)
 
 
-def hash_folder(folder: Path, known: dict[str, FileEntry], saved_ns: int,
-                ) -> dict[str, FileEntry]:
-    """Every file below `folder` with its content hash, reusing `known` hashes when the
-    size and mtime are unchanged and older than the state's racy window."""
-    entries: dict[str, FileEntry] = {}
+FileStat = tuple[int, int, str]  # size, mtime in ns, path on disk
+
+
+def stat_folder(folder: Path) -> dict[str, FileStat]:
+    """Size and mtime of every file below `folder` (dot files and __pycache__ skipped)."""
+    stats: dict[str, FileStat] = {}
+    prefix = len(str(folder)) + 1
     for root, dirs, files in os.walk(folder):
         dirs[:] = sorted(d for d in dirs if not d.startswith(".") and d != "__pycache__")
         for name in files:
             if name.startswith("."):
                 continue
             path = os.path.join(root, name)
-            # A name that is not UTF-8 (validation reports it) must still count, readably.
-            relative = os.path.relpath(path, folder).encode(
-                "utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
             stat = os.stat(path)
-            cached = known.get(relative)
-            if (cached is not None and cached[0] == stat.st_size
-                    and cached[1] == stat.st_mtime_ns
-                    and stat.st_mtime_ns < saved_ns - RACY_WINDOW_NS):
-                entries[relative] = cached
-            else:
-                entries[relative] = (stat.st_size, stat.st_mtime_ns, _sha256(path))
+            # A name that is not UTF-8 (validation reports it) must still count, readably.
+            relative = path[prefix:].encode("utf-8", "surrogateescape").decode(
+                "utf-8", "backslashreplace")
+            stats[relative] = (stat.st_size, stat.st_mtime_ns, path)
+    return stats
+
+
+def stats_digest(stats: dict[str, FileStat]) -> str:
+    """A hash of names, sizes and mtimes: equal means no file changed (outside the racy
+    window), without reading any file."""
+    return fingerprint(sorted((name, size, mtime) for name, (size, mtime, _) in stats.items()))
+
+
+def is_racy(stats: dict[str, FileStat], saved_ns: int) -> bool:
+    """A file changed so close to the last save that its mtime cannot be trusted."""
+    return any(mtime >= saved_ns - RACY_WINDOW_NS for _size, mtime, _path in stats.values())
+
+
+def hash_folder(folder: Path, known: dict[str, FileEntry], saved_ns: int,
+                stats: dict[str, FileStat] | None = None) -> dict[str, FileEntry]:
+    """Every file below `folder` with its content hash, reusing `known` hashes when the
+    size and mtime are unchanged and older than the state's racy window."""
+    entries: dict[str, FileEntry] = {}
+    for relative, (size, mtime, path) in (stats if stats is not None
+                                          else stat_folder(folder)).items():
+        cached = known.get(relative)
+        if (cached is not None and cached[0] == size and cached[1] == mtime
+                and mtime < saved_ns - RACY_WINDOW_NS):
+            entries[relative] = cached
+        else:
+            entries[relative] = (size, mtime, _sha256(path))
     return entries
 
 
