@@ -167,3 +167,16 @@ def test_unchanged_cities_are_recognised_without_reading_their_files(network: Pa
     write(network / "rennes" / "posts" / "2026-11-01-cafe.md", post("Café du jeudi"))
     assert [r.slug for r in build(network, output).results] == ["rennes"]
     assert "AVF Lyon" in (output / "public" / "index.html").read_text()
+
+
+def test_pruned_releases_take_their_objects_with_them(network: Path) -> None:
+    small_network(network)
+    output = network.parent / "output"
+    build(network, output)
+    for version in range(4):  # each build makes a new release of lyon; two are kept
+        write(network / "lyon" / "pages" / "adherer.md",
+              f'---\ntitle: "Adhérer"\n---\n\nTarif {version}.\n')
+        build(network, output)
+    objects = [p for p in (output / ".objects").rglob("*") if p.is_file()]
+    assert all(os.stat(p).st_nlink > 1 for p in objects)  # no orphan left behind
+    assert len(list((output / ".releases" / "lyon").iterdir())) == 2

@@ -142,9 +142,9 @@ def _build_with_state(options: BuildOptions, state: BuildState, started: float,
         if portal is not None and on_result:
             on_result(portal)
 
-    # Report, and forget what no release uses any more (a whole-network job: skipped
-    # when one city is rebuilt, as in `avf watch` or the editor's "Publier").
-    if (results or portal is not None) and not options.cities:
+    # Report. Pruned releases took their unshared objects with them; a forced build
+    # also sweeps the whole store, for anything a crash may have left behind.
+    if options.force:
         collect_garbage(output)
     seconds = time.perf_counter() - started
     report = write_report(output, results, portal, seconds)

@@ -4,7 +4,8 @@ After a site is built into its release folder, every file is swapped for a hard 
 its object in OUT/.objects/ (named by its SHA-256). So a page that did not change between
 two builds is the very same file, with its old mtime (rsync and CDNs move only what
 changed), and a photo or page shared by many cities or releases takes its space once.
-Objects no release links to any more are removed by `collect_garbage`.
+When a release is pruned, the objects only it used are removed with it
+(`release_objects_of`); `collect_garbage` sweeps the whole store (forced builds).
 """
 
 from __future__ import annotations
@@ -36,6 +37,20 @@ def store_release(release: Path, output_dir: Path) -> None:
             temporary = f"{path}.link"
             os.link(target, temporary)
             os.replace(temporary, path)
+
+
+def release_objects_of(release: Path, output_dir: Path) -> list[Path]:
+    """The objects that only `release` still uses (to remove together with it)."""
+    objects = output_dir / OBJECTS
+    alone = []
+    for root, _dirs, files in os.walk(release):
+        for name in files:
+            path = os.path.join(root, name)
+            if os.stat(path).st_nlink == 2:  # this release's link and the object itself
+                with open(path, "rb") as stream:
+                    digest = hashlib.sha256(stream.read()).hexdigest()
+                alone.append(objects / digest[:2] / digest)
+    return alone
 
 
 def collect_garbage(output_dir: Path) -> int:

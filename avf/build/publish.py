@@ -18,6 +18,8 @@ import time
 import uuid
 from pathlib import Path
 
+from avf.build.objects import release_objects_of
+
 RELEASES = ".releases"
 PORTAL = "_portal"
 THEME = "_theme"
@@ -89,7 +91,10 @@ def retire_city(output_dir: Path, slug: str) -> None:
         link = output_dir / area / slug
         if link.is_symlink():
             link.unlink()
-    shutil.rmtree(output_dir / RELEASES / slug, ignore_errors=True)
+    releases = output_dir / RELEASES / slug
+    for release in releases.iterdir() if releases.is_dir() else []:
+        _remove_release(release, output_dir)
+    shutil.rmtree(releases, ignore_errors=True)
 
 
 def online_cities(output_dir: Path) -> set[str]:
@@ -140,7 +145,15 @@ def prune(folder: Path, keep: Path) -> None:
                     if entry.is_dir() and not entry.name.startswith(".")
                     and entry.name < keep.name), reverse=True)
     for old in older[KEEP_RELEASES - 1:]:
-        shutil.rmtree(old, ignore_errors=True)
+        _remove_release(old, folder.parents[1])
+
+
+def _remove_release(release: Path, output_dir: Path) -> None:
+    """Delete a release and the objects no other release shares."""
+    orphans = release_objects_of(release, output_dir)
+    shutil.rmtree(release, ignore_errors=True)
+    for orphan in orphans:
+        orphan.unlink(missing_ok=True)
 
 
 def tree_hash(folder: Path) -> str:

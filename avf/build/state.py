@@ -148,18 +148,25 @@ FileStat = tuple[int, int, str]  # size, mtime in ns, path on disk
 def stat_folder(folder: Path) -> dict[str, FileStat]:
     """Size and mtime of every file below `folder` (dot files and __pycache__ skipped)."""
     stats: dict[str, FileStat] = {}
+    pending = [str(folder)]
     prefix = len(str(folder)) + 1
-    for root, dirs, files in os.walk(folder):
-        dirs[:] = sorted(d for d in dirs if not d.startswith(".") and d != "__pycache__")
-        for name in files:
-            if name.startswith("."):
+    while pending:
+        try:
+            entries = list(os.scandir(pending.pop()))
+        except (FileNotFoundError, NotADirectoryError):
+            continue
+        for entry in entries:
+            name = entry.name
+            if name.startswith(".") or name == "__pycache__":
                 continue
-            path = os.path.join(root, name)
-            stat = os.stat(path)
+            if entry.is_dir():
+                pending.append(entry.path)
+                continue
+            stat = entry.stat()
             # A name that is not UTF-8 (validation reports it) must still count, readably.
-            relative = path[prefix:].encode("utf-8", "surrogateescape").decode(
+            relative = entry.path[prefix:].encode("utf-8", "surrogateescape").decode(
                 "utf-8", "backslashreplace")
-            stats[relative] = (stat.st_size, stat.st_mtime_ns, path)
+            stats[relative] = (stat.st_size, stat.st_mtime_ns, entry.path)
     return stats
 
 
