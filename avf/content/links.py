@@ -33,10 +33,11 @@ def relative_links(body: str, first_line: int) -> list[Link]:
     links: list[Link] = []
     in_fence = False
     for offset, text in enumerate(body.split("\n")):
-        if _FENCE.match(text):
-            in_fence = not in_fence
-            continue
-        if in_fence:
+        if "`" in text or "~" in text:
+            if _FENCE.match(text):
+                in_fence = not in_fence
+                continue
+        if in_fence or "[" not in text:
             continue  # indented lines are read too: in a nested list they are not code
         line = first_line + offset
         for match in _INLINE.finditer(text):

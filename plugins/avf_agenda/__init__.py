@@ -93,6 +93,8 @@ def _escape(text: str) -> str:
 
 def _fold(line: str) -> str:
     """Split a content line into chunks of at most 75 octets, never inside a character."""
+    if len(line) * 4 <= ICS_LINE_LIMIT or len(line.encode("utf-8")) <= ICS_LINE_LIMIT:
+        return line
     chunks, current, size = [], "", 0
     for char in line:
         width = len(char.encode("utf-8"))
