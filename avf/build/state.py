@@ -25,7 +25,7 @@ from pathlib import Path
 STATE_VERSION = 2
 STATE_DIR = Path(".state")
 RACY_WINDOW_NS = 2_000_000_000  # mtimes this close to the save time are not trusted
-LIBRARIES = ("pelican", "jinja2", "cmarkgfm", "pyyaml")
+LIBRARIES = ("pelican", "jinja2", "pyromark", "nh3", "pyyaml")
 
 FileEntry = tuple[int, int, str]  # size, mtime in ns, sha256 of the content
 
