@@ -177,7 +177,8 @@ def _plan(options: BuildOptions, state: BuildState) -> Plan:
         folder = options.content_dir / slug
         stats = stat_folder(folder)
         plan.city_stats[slug] = stats
-        if options.force or slug not in online:
+        if (options.force or slug not in online
+                or state.built_for_another_network(slug, network_print)):
             plan.to_build.append(slug)
         elif state.looks_unchanged(slug, stats, network_print, moment):
             plan.unchanged.append(slug)  # the quick path: no file read

@@ -72,6 +72,12 @@ class BuildState:
         except (KeyError, TypeError, ValueError):
             return False
 
+    def built_for_another_network(self, slug: str, network_print: str) -> bool:
+        """The city was last built with other code, theme, settings or network news: it
+        must be rebuilt whatever its files say (so they need not be hashed now)."""
+        entry = self.index.get(slug)
+        return isinstance(entry, dict) and entry.get("network") != network_print
+
     def note_index(self, slug: str, stats: dict[str, FileStat], network_print: str,
                    expires: str | None) -> None:
         self.index[slug] = {"stats": stats_digest(stats), "network": network_print,
