@@ -183,7 +183,7 @@ def _plan(options: BuildOptions, state: BuildState) -> Plan:
         elif state.looks_unchanged(slug, stats, network_print, moment):
             plan.unchanged.append(slug)  # the quick path: no file read
         elif _same_content(state, plan, slug, stats, moment):
-            plan.unchanged.append(slug)  # touched, not changed: remember the new mtimes
+            plan.unchanged.append(slug)  # touched, not changed: remember the new times
             state.note_index(slug, stats, network_print, state.city(slug).expires)  # type: ignore[union-attr]
         else:
             plan.to_build.append(slug)
@@ -192,7 +192,7 @@ def _plan(options: BuildOptions, state: BuildState) -> Plan:
 
 def _same_content(state: BuildState, plan: Plan, slug: str,
                   stats: dict[str, tuple[int, int, str]], moment: datetime) -> bool:
-    """The slow test: hash the files whose size or mtime changed, compare fingerprints."""
+    """The slow test: hash the files whose size or change time moved, compare prints."""
     previous = state.city(slug)
     files = hash_folder(Path(), previous.files if previous else {},
                         previous.saved_ns if previous else 0, stats)

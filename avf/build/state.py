@@ -5,9 +5,11 @@ the theme, the plugins, the settings, our code and library versions, the network
 the build options. A city whose fingerprint is unchanged, whose release is still online and
 whose agenda has not moved (no event passed since) is not rebuilt.
 
-File contents are hashed once and remembered with their size and mtime (as Lektor and git
-do); a file changed within the last seconds before the state was saved is hashed again,
-since its mtime cannot tell a second change apart.
+File contents are hashed once and remembered with their size and change time (as Lektor
+and git do). The change time (ctime), not the modification time: `cp -p`, `rsync -t` or
+`tar` can give a new content an old mtime, but every write sets the ctime to now. A file
+changed within the last seconds before the state was saved is hashed again, since its
+ctime cannot tell a second change apart (git's "racy" rule).
 """
 
 from __future__ import annotations
@@ -22,12 +24,12 @@ from datetime import datetime
 from importlib.metadata import version
 from pathlib import Path
 
-STATE_VERSION = 2
+STATE_VERSION = 3
 STATE_DIR = Path(".state")
-RACY_WINDOW_NS = 2_000_000_000  # mtimes this close to the save time are not trusted
+RACY_WINDOW_NS = 2_000_000_000  # change times this close to the save are not trusted
 LIBRARIES = ("pelican", "jinja2", "pyromark", "nh3", "pyyaml")
 
-FileEntry = tuple[int, int, str]  # size, mtime in ns, sha256 of the content
+FileEntry = tuple[int, int, str]  # size, change time (ctime) in ns, sha256 of the content
 
 
 @dataclass
@@ -58,8 +60,8 @@ class BuildState:
 
     def looks_unchanged(self, slug: str, stats: dict[str, FileStat], network_print: str,
                         now: datetime) -> bool:
-        """The quick test: same files (names, sizes, mtimes) and same network as when the
-        city was last built, no racy mtime, no event passed — without reading a file."""
+        """The quick test: same files (names, sizes, change times) and same network as when
+        the city was last built, nothing racy, no event passed — without reading a file."""
         entry = self.index.get(slug)
         if not isinstance(entry, dict):
             return False
@@ -121,8 +123,8 @@ class BuildState:
             return CityState(
                 fingerprint=str(raw["fingerprint"]), card=raw.get("card"),  # type: ignore[arg-type]
                 expires=raw.get("expires"),  # type: ignore[arg-type]
-                files={name: (int(size), int(mtime), str(sha))
-                       for name, (size, mtime, sha) in raw["files"].items()},  # type: ignore[attr-defined]
+                files={name: (int(size), int(changed), str(sha))
+                       for name, (size, changed, sha) in raw["files"].items()},  # type: ignore[attr-defined]
                 saved_ns=int(raw["saved_ns"]),  # type: ignore[call-overload]
             )
         except (ValueError, TypeError, KeyError, AttributeError):
@@ -148,11 +150,11 @@ class BuildState:
         os.replace(temporary, path)
 
 
-FileStat = tuple[int, int, str]  # size, mtime in ns, path on disk
+FileStat = tuple[int, int, str]  # size, change time (ctime) in ns, path on disk
 
 
 def stat_folder(folder: Path) -> dict[str, FileStat]:
-    """Size and mtime of every file below `folder` (dot files and __pycache__ skipped)."""
+    """Size and change time of every file below `folder` (no dot files, no __pycache__)."""
     stats: dict[str, FileStat] = {}
     pending = [str(folder)]
     prefix = len(str(folder)) + 1
@@ -172,34 +174,35 @@ def stat_folder(folder: Path) -> dict[str, FileStat]:
             # A name that is not UTF-8 (validation reports it) must still count, readably.
             relative = entry.path[prefix:].encode("utf-8", "surrogateescape").decode(
                 "utf-8", "backslashreplace")
-            stats[relative] = (stat.st_size, stat.st_mtime_ns, entry.path)
+            stats[relative] = (stat.st_size, stat.st_ctime_ns, entry.path)
     return stats
 
 
 def stats_digest(stats: dict[str, FileStat]) -> str:
-    """A hash of names, sizes and mtimes: equal means no file changed (outside the racy
-    window), without reading any file."""
-    return fingerprint(sorted((name, size, mtime) for name, (size, mtime, _) in stats.items()))
+    """A hash of names, sizes and change times: equal means no file changed (outside the
+    racy window), without reading any file."""
+    return fingerprint(sorted((name, size, changed) for name, (size, changed, _) in
+                              stats.items()))
 
 
 def is_racy(stats: dict[str, FileStat], saved_ns: int) -> bool:
-    """A file changed so close to the last save that its mtime cannot be trusted."""
-    return any(mtime >= saved_ns - RACY_WINDOW_NS for _size, mtime, _path in stats.values())
+    """A file changed so close to the last save that its change time cannot be trusted."""
+    return any(changed >= saved_ns - RACY_WINDOW_NS for _size, changed, _path in stats.values())
 
 
 def hash_folder(folder: Path, known: dict[str, FileEntry], saved_ns: int,
                 stats: dict[str, FileStat] | None = None) -> dict[str, FileEntry]:
     """Every file below `folder` with its content hash, reusing `known` hashes when the
-    size and mtime are unchanged and older than the state's racy window."""
+    size and change time are unchanged and older than the state's racy window."""
     entries: dict[str, FileEntry] = {}
-    for relative, (size, mtime, path) in (stats if stats is not None
-                                          else stat_folder(folder)).items():
+    for relative, (size, changed, path) in (stats if stats is not None
+                                            else stat_folder(folder)).items():
         cached = known.get(relative)
-        if (cached is not None and cached[0] == size and cached[1] == mtime
-                and mtime < saved_ns - RACY_WINDOW_NS):
+        if (cached is not None and cached[0] == size and cached[1] == changed
+                and changed < saved_ns - RACY_WINDOW_NS):
             entries[relative] = cached
         else:
-            entries[relative] = (size, mtime, _sha256(path))
+            entries[relative] = (size, changed, _sha256(path))
     return entries
 
 
