@@ -159,7 +159,7 @@ def _watch(args: argparse.Namespace) -> int:
     from avf.build.progress import summary
     from avf.livereload import BuildSignal
     from avf.serve import make_server
-    from avf.watch import watch
+    from avf.watch import CODE_CHANGED, watch
 
     args.site_url = args.site_url or f"http://{args.host}:{args.port}"
     options = _options(args)
@@ -172,21 +172,31 @@ def _watch(args: argparse.Namespace) -> int:
                   file=sys.stderr, flush=True)
             signal.notify()
 
-    settings = Path(args.settings)
-    shared = [PROJECT_ROOT / "themes", PROJECT_ROOT / "plugins", settings]
+    def on_error(error: Exception) -> None:
+        print(f"avf watch : la reconstruction a échoué ({type(error).__name__}: {error}) ; "
+              "corrigez puis enregistrez à nouveau", file=sys.stderr, flush=True)
+
+    shared = [PROJECT_ROOT / "themes", PROJECT_ROOT / "plugins", PROJECT_ROOT / "avf",
+              *options.settings_sources]
     (args.output / "public").mkdir(parents=True, exist_ok=True)
     server = make_server(args.output / "public", args.host, args.port, signal)
     threading.Thread(target=server.serve_forever, daemon=True).start()
     print(f"Réseau AVF servi sur {args.site_url}/ ; chaque modification de {args.content} "
           "est reconstruite et la page se recharge (Ctrl+C pour arrêter)", file=sys.stderr)
+    outcome = None
     try:
-        watch(options, shared, on_build, stop)
+        outcome = watch(options, shared, on_build, stop, on_error)
     except KeyboardInterrupt:
         pass
     finally:
         stop.set()
         signal.close()
         server.shutdown()
+        server.server_close()
+    if outcome == CODE_CHANGED:
+        print("Le thème, les extensions ou les réglages ont changé : redémarrage…",
+              file=sys.stderr, flush=True)
+        os.execv(sys.executable, [sys.executable, "-m", "avf.cli", *sys.argv[1:]])
     return EXIT_OK
 
 

@@ -1,9 +1,11 @@
 """`avf watch`: rebuild a city as soon as one of its files changes, and reload the browser.
 
 The watching process stays warm (Pelican imported, templates compiled), so a changed post
-is online in its city a fraction of a second later. A change of the network's own content,
-the theme, the plugins or the settings rebuilds whatever it affects (the incremental build
-decides), since network news and the theme appear on every city.
+is online in its city a fraction of a second later. A change of the network's own content
+rebuilds whatever it affects (the incremental build decides), since network news appear on
+every city. A change of code — the theme, the plugins, the settings or avf itself — makes
+`watch` return CODE_CHANGED: a warm process holds the old code, so the caller starts a
+fresh one, which rebuilds what the change affects.
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ from avf.content import NETWORK_SLUG
 
 SETTLE = 0.25  # seconds without new events before building (editors save in bursts)
 EVERYTHING = "*"
+CODE_CHANGED = "code"
 
 
 class ChangeCollector(FileSystemEventHandler):
@@ -53,14 +56,16 @@ class ChangeCollector(FileSystemEventHandler):
                 return None
             return EVERYTHING if parts[0] == NETWORK_SLUG else parts[0]
         if any(path.is_relative_to(shared) for shared in self.shared_paths):
-            return EVERYTHING
+            return CODE_CHANGED if path.suffix not in (".pyc", ".pyo") else None
         return None
 
 
 def watch(options: BuildOptions, shared_paths: list[Path],
-          on_build: Callable[[NetworkBuild], None], stop: threading.Event) -> None:
-    """Build once, then rebuild on every change until `stop` is set."""
-    on_build(build_network(options))
+          on_build: Callable[[NetworkBuild], None], stop: threading.Event,
+          on_error: Callable[[Exception], None] = lambda error: None) -> str | None:
+    """Build once, then rebuild on every change until `stop` is set (returns None) or
+    code changed (returns CODE_CHANGED). A failed rebuild is reported, not fatal."""
+    _build(options, on_build, on_error)
     changes: queue.Queue[str] = queue.Queue()
     observer = Observer()
     collector = ChangeCollector(options.content_dir, shared_paths, changes)
@@ -72,15 +77,26 @@ def watch(options: BuildOptions, shared_paths: list[Path],
     try:
         while not stop.is_set():
             targets = _settled(changes, stop)
+            if CODE_CHANGED in targets:
+                return CODE_CHANGED
             if targets:
                 cities = () if EVERYTHING in targets else tuple(sorted(targets))
                 existing = tuple(c for c in cities if (options.content_dir / c).is_dir())
                 if cities and not existing:
                     cities = ()  # a city folder was removed: the full build retires it
-                on_build(build_network(replace(options, cities=existing or cities)))
+                _build(replace(options, cities=existing or cities), on_build, on_error)
     finally:
         observer.stop()
         observer.join()
+    return None
+
+
+def _build(options: BuildOptions, on_build: Callable[[NetworkBuild], None],
+           on_error: Callable[[Exception], None]) -> None:
+    try:
+        on_build(build_network(options))
+    except Exception as error:  # the next save gets another chance; watching goes on
+        on_error(error)
 
 
 def _settled(changes: queue.Queue[str], stop: threading.Event) -> set[str]:

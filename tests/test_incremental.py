@@ -201,3 +201,139 @@ def test_a_new_content_with_an_old_mtime_is_seen(network: Path,
     os.utime(page, ns=(before.st_atime_ns, before.st_mtime_ns))
     assert [r.slug for r in build(network, output).results] == ["lyon"]
     assert "30 €" in (output / "public" / "lyon" / "adherer" / "index.html").read_text()
+
+
+def test_a_post_saved_while_its_city_builds_is_rebuilt_next_time(
+        network: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from avf.build import network as pipeline
+
+    small_network(network)
+    output = network.parent / "output"
+    post_file = network / "lyon" / "posts" / "2026-11-01-cafe.md"
+    publish = pipeline.publish_city
+
+    def publish_then_edit(output_dir: Path, slug: str, release: Path) -> None:
+        publish(output_dir, slug, release)
+        if slug == "lyon":  # Pelican has read the post: a volunteer saves it now
+            write(post_file, post("Café, version enregistrée pendant la construction"))
+
+    monkeypatch.setattr(pipeline, "publish_city", publish_then_edit)
+    build(network, output)
+    monkeypatch.setattr(pipeline, "publish_city", publish)
+    assert [r.slug for r in build(network, output).results] == ["lyon"]
+    assert "pendant la construction" in (output / "public" / "lyon" / "index.html").read_text()
+
+
+@pytest.mark.parametrize("damage", [{"card": "garbage"}, {"card": {"x": 1}},
+                                    {"expires": "bientôt"}, {"expires": 5}])
+def test_a_damaged_city_state_is_ignored(network: Path, damage: dict[str, object]) -> None:
+    small_network(network)
+    output = network.parent / "output"
+    build(network, output)
+    path = output / ".state" / "cities" / "lyon.json"
+    path.write_text(json.dumps({**json.loads(path.read_text()), **damage}))
+    (output / ".state" / "index.json").unlink()
+    (output / ".state" / "portal.json").unlink()  # the portal reads every card
+    rebuilt = build(network, output)
+    assert rebuilt.ok and [r.slug for r in rebuilt.results] == ["lyon"]
+    assert "AVF Lyon" in (output / "public" / "index.html").read_text()
+
+
+def test_pruning_keeps_the_previous_online_release_only(network: Path) -> None:
+    small_network(network)
+    output = network.parent / "output"
+    build(network, output)
+    releases = output / ".releases" / "lyon"
+    first = os.readlink(output / "public" / "lyon")
+    (releases / "00000000000000000000-crashed").mkdir()  # left by a killed build
+    write(network / "lyon" / "pages" / "adherer.md", '---\ntitle: "Adhérer"\n---\n\n25 €.\n')
+    build(network, output)
+    kept = sorted(entry.name for entry in releases.iterdir())
+    assert len(kept) == 2 and "00000000000000000000-crashed" not in kept
+    assert Path(first).parts[3] in kept  # the rollback copy is the one that was online
+
+
+def test_duplicate_files_in_a_release_leave_no_orphan(network: Path) -> None:
+    small_network(network)
+    media = network / "lyon" / "media"
+    media.mkdir()
+    for name in ("photo.png", "photo-copie.png"):
+        (media / name).write_bytes(b"the same picture" * 50)
+    output = network.parent / "output"
+    build(network, output)
+    (media / "photo-copie.png").unlink()
+    for version in range(3):
+        write(network / "lyon" / "pages" / "adherer.md",
+              f'---\ntitle: "Adhérer"\n---\n\nTarif {version}.\n')
+        build(network, output)
+    orphans = [p for p in (output / ".objects").rglob("*") if p.is_file()
+               and os.stat(p).st_nlink == 1]
+    assert orphans == []
+
+
+def test_a_volunteers_own_file_never_becomes_a_shared_object(network: Path) -> None:
+    small_network(network)
+    media = network / "lyon" / "media"
+    media.mkdir()
+    (media / "photo.png").write_bytes(b"a picture" * 50)
+    os.link(media / "photo.png", network.parent / "elsewhere.png")  # linked elsewhere
+    output = network.parent / "output"
+    build(network, output)
+    published = output / "public" / "lyon" / "media" / "photo.png"
+    assert os.stat(published).st_ino != os.stat(media / "photo.png").st_ino
+    assert os.access(media / "photo.png", os.W_OK) and (os.stat(media / "photo.png").st_mode
+                                                        & 0o200)
+
+
+def test_a_city_not_rebuilt_keeps_its_theme_version(network: Path, tmp_path: Path) -> None:
+    import shutil
+
+    small_network(network)
+    root = Path(__file__).resolve().parents[1]
+    theme = tmp_path / "theme"
+    shutil.copytree(root / "themes" / "avf", theme)
+    settings = tmp_path / "conf.py"
+    settings.write_text((root / "pelicanconf.py").read_text().replace(
+        "ROOT = Path(__file__).resolve().parent", f"ROOT = Path({str(root)!r})")
+        + f"\nTHEME = {str(theme)!r}\n")
+    output = network.parent / "output"
+
+    def run(*cities: str) -> None:
+        build_network(BuildOptions(content_dir=network, output_dir=output, cities=cities,
+                                   jobs=2, site_url=TEST_SITE_URL, now=FIXED_NOW,
+                                   settings_file=settings))
+
+    def stylesheet(city: str) -> Path:
+        html = (output / "public" / city / "index.html").read_text()
+        href = html.split('rel="stylesheet" href="')[1].split('"')[0]
+        return output / "public" / href.removeprefix(TEST_SITE_URL + "/")
+
+    run()
+    old = stylesheet("rennes")
+    (theme / "static" / "css" / "avf.css").write_text("body { color: red; }\n")
+    run("lyon")
+    assert stylesheet("lyon") != old and "red" in stylesheet("lyon").read_text()
+    assert old.is_file() and "red" not in old.read_text()  # rennes still has its own
+
+
+def test_settings_imported_by_the_settings_file_count(network: Path, tmp_path: Path) -> None:
+    small_network(network)
+    root = Path(__file__).resolve().parents[1]
+    shared = tmp_path / "pelicanconf.py"
+    shared.write_text((root / "pelicanconf.py").read_text().replace(
+        "ROOT = Path(__file__).resolve().parent", f"ROOT = Path({str(root)!r})"))
+    production = tmp_path / "publishconf.py"
+    production.write_text((root / "publishconf.py").read_text())
+    output = network.parent / "output"
+
+    def run() -> int:
+        import sys
+
+        sys.modules.pop("pelicanconf", None)
+        return len(build_network(BuildOptions(
+            content_dir=network, output_dir=output, jobs=2, site_url=TEST_SITE_URL,
+            now=FIXED_NOW, settings_file=production)).results)
+
+    assert run() == 3 and run() == 0
+    shared.write_text(shared.read_text() + "\nFEED_MAX_ITEMS = 2\n")
+    assert run() == 3

@@ -12,7 +12,7 @@ from avf.build import BuildOptions
 from avf.build.network import NetworkBuild
 from avf.livereload import SCRIPT, BuildSignal
 from avf.serve import make_server
-from avf.watch import EVERYTHING, ChangeCollector, watch
+from avf.watch import CODE_CHANGED, EVERYTHING, ChangeCollector, watch
 from tests.conftest import FIXED_NOW, TEST_SITE_URL, post, write, write_city
 
 
@@ -21,7 +21,7 @@ def test_changes_map_to_what_they_affect(tmp_path: Path) -> None:
     collector = ChangeCollector(content, [theme], queue.Queue())
     assert collector.affected(content / "lyon" / "posts" / "a.md") == "lyon"
     assert collector.affected(content / "_network" / "posts" / "a.md") == EVERYTHING
-    assert collector.affected(theme / "avf" / "templates" / "base.html") == EVERYTHING
+    assert collector.affected(theme / "avf" / "templates" / "base.html") == CODE_CHANGED
     assert collector.affected(content / "lyon" / "posts" / ".a.md.swp") is None
     assert collector.affected(tmp_path / "elsewhere.txt") is None
 
@@ -78,3 +78,33 @@ def test_served_pages_reload_after_a_build(tmp_path: Path) -> None:
         signal.close()
         server.shutdown()
         server.server_close()
+
+
+def test_code_changes_end_the_warm_process_and_failures_do_not(network: Path) -> None:
+    write_city(network, "lyon", {"posts/2026-10-01-a.md": post("A")})
+    theme = network.parent / "theme"
+    theme.mkdir()
+    output = network.parent / "output"
+    options = BuildOptions(content_dir=network, output_dir=output, jobs=1,
+                           site_url=TEST_SITE_URL, now=FIXED_NOW)
+    builds: queue.Queue[NetworkBuild] = queue.Queue()
+    errors: queue.Queue[Exception] = queue.Queue()
+    outcome: list[str | None] = []
+    stop = threading.Event()
+    watcher = threading.Thread(target=lambda: outcome.append(
+        watch(options, [theme], builds.put, stop, errors.put)))
+    watcher.start()
+    try:
+        assert builds.get(timeout=60).ok
+        time.sleep(0.5)
+        (output / ".state").rename(output / ".state-aside")
+        (output / ".state").write_text("not a folder")  # the next build will fail
+        write(network / "lyon" / "posts" / "2026-10-01-a.md", post("B"))
+        assert isinstance(errors.get(timeout=30), Exception)
+        (output / ".state").unlink()
+        write(theme / "base.html", "<html></html>")
+        watcher.join(timeout=30)
+        assert outcome == [CODE_CHANGED]
+    finally:
+        stop.set()
+        watcher.join(timeout=30)

@@ -22,6 +22,7 @@ class SiteTask:
     network_news: list[dict[str, object]] = field(default_factory=list)
     cities: list[dict[str, object]] = field(default_factory=list)  # portal only
     now: str | None = None
+    theme_version: str = ""
 
     @property
     def is_portal(self) -> bool:
@@ -74,9 +75,12 @@ def _common(task: SiteTask, release: Path) -> dict[str, object]:
         "OUTPUT_PATH": str(release / "public"),
         "AVF_MEMBERS_OUTPUT": str(release / "members"),
         "AVF_NETWORK_URL": task.base_url,
-        "THEME_URL": f"{task.base_url}/theme",
+        "THEME_URL": f"{task.base_url}/theme/{task.theme_version}".rstrip("/"),
         "SITE_BASE_URL": task.base_url,
         "CACHE_CONTENT": False,
+        # Media are copied, never hard-linked: output files become shared objects
+        # (build/objects.py), which must not be the volunteers' own files.
+        "STATIC_CREATE_LINKS": False,
         "LOAD_CONTENT_CACHE": False,
     }
     if task.now:

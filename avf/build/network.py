@@ -31,6 +31,7 @@ from avf.build.state import (
     fingerprint,
     hash_folder,
     is_expired,
+    settle,
     stat_folder,
 )
 from avf.content import NETWORK_SLUG, CityContent, discover_cities, load_network
@@ -74,6 +75,7 @@ class Plan:
     city_files: dict[str, dict[str, tuple[int, int, str]]]
     city_prints: dict[str, str]
     city_stats: dict[str, dict[str, tuple[int, int, str]]]
+    theme_version: str = ""
 
 
 def build_network(options: BuildOptions,
@@ -120,7 +122,7 @@ def _build_with_state(options: BuildOptions, state: BuildState, started: float,
     # Plan: which cities changed since the last build, what every city shares.
     plan = _plan(options, state)
     theme_static = Path(str(options.base_settings["THEME"])) / "static"
-    publish_theme(output, theme_static)
+    plan.theme_version = publish_theme(output, theme_static)
     if on_plan:
         on_plan(len(plan.to_build) + 1)
 
@@ -165,7 +167,7 @@ def _plan(options: BuildOptions, state: BuildState) -> Plan:
     news = broadcast_news(load_network(options.content_dir), options)
     code = code_fingerprint([PROJECT_ROOT / "avf", Path(str(options.base_settings["THEME"])),
                              *(Path(p) for p in options.base_settings["PLUGIN_PATHS"]),  # type: ignore[attr-defined]
-                             options.settings_file])
+                             *options.settings_sources])
     # "now" is not part of it: time changes a city only when one of its events passes,
     # which CityState.expires tells.
     network_print = fingerprint(code, options.base_url, news)
@@ -228,9 +230,12 @@ def _record_city(output: Path, state: BuildState, plan: Plan, result: CityResult
         if result.slug not in plan.city_prints:  # built without the slow test (forced, new)
             _same_content(state, plan, result.slug, plan.city_stats[result.slug],
                           datetime.fromisoformat(plan.now))
+        # A file saved while the city was building may not be online: mark it unsure, so
+        # that the next build looks at it again.
+        files = settle(plan.city_files[result.slug], plan.city_stats[result.slug])
         state.set_city(result.slug, CityState(
-            fingerprint=plan.city_prints[result.slug], card=result.card,
-            expires=result.expires, files=plan.city_files[result.slug]))
+            fingerprint=fingerprint(plan.network_print, files_digest(files)), card=result.card,
+            expires=result.expires, files=files))
         state.note_index(result.slug, plan.city_stats[result.slug], plan.network_print,
                          result.expires)
     else:
@@ -255,7 +260,8 @@ def _build_portal(options: BuildOptions, state: BuildState, plan: Plan,
     task = SiteTask(slug=NETWORK_SLUG, content_dir=options.content_dir.resolve(),
                     output_dir=options.output_dir.resolve(),
                     settings_file=options.settings_file.resolve(), base_url=options.base_url,
-                    network_news=plan.news, cities=cards, now=plan.now)
+                    network_news=plan.news, cities=cards, now=plan.now,
+                    theme_version=plan.theme_version)
     portal = next(pool.build([task], expected=1))
     if portal.status == "ok" and portal.release:
         try:
@@ -285,7 +291,7 @@ def _task(options: BuildOptions, plan: Plan, slug: str) -> SiteTask:
     return SiteTask(slug=slug, content_dir=options.content_dir.resolve(),
                     output_dir=options.output_dir.resolve(),
                     settings_file=options.settings_file.resolve(), base_url=options.base_url,
-                    network_news=plan.news, now=plan.now)
+                    network_news=plan.news, now=plan.now, theme_version=plan.theme_version)
 
 
 def broadcast_news(network: CityContent, options: BuildOptions) -> list[dict[str, object]]:

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import shutil
 from pathlib import Path
 
 OBJECTS = ".objects"
@@ -28,6 +29,11 @@ def store_release(release: Path, output_dir: Path) -> None:
             target = objects / digest[:2] / digest
             if not target.exists():
                 target.parent.mkdir(parents=True, exist_ok=True)
+                if os.stat(path).st_nlink > 1:
+                    # Linked from elsewhere (a volunteer's own file, with Pelican's
+                    # STATIC_CREATE_LINKS): never adopt it, store a copy of its own.
+                    shutil.copyfile(path, f"{path}.own")
+                    os.replace(f"{path}.own", path)
                 try:
                     os.link(path, target)
                     os.chmod(target, 0o444)  # objects are shared: never edit one in place
@@ -42,14 +48,20 @@ def store_release(release: Path, output_dir: Path) -> None:
 def release_objects_of(release: Path, output_dir: Path) -> list[Path]:
     """The objects that only `release` still uses (to remove together with it)."""
     objects = output_dir / OBJECTS
-    alone = []
+    by_inode: dict[int, list[str]] = {}
+    links: dict[int, int] = {}
     for root, _dirs, files in os.walk(release):
         for name in files:
             path = os.path.join(root, name)
-            if os.stat(path).st_nlink == 2:  # this release's link and the object itself
-                with open(path, "rb") as stream:
-                    digest = hashlib.sha256(stream.read()).hexdigest()
-                alone.append(objects / digest[:2] / digest)
+            stat = os.stat(path)
+            by_inode.setdefault(stat.st_ino, []).append(path)
+            links[stat.st_ino] = stat.st_nlink
+    alone = []
+    for inode, paths in by_inode.items():
+        if links[inode] == len(paths) + 1:  # this release's links and the object itself
+            with open(paths[0], "rb") as stream:
+                digest = hashlib.sha256(stream.read()).hexdigest()
+            alone.append(objects / digest[:2] / digest)
     return alone
 
 

@@ -31,6 +31,20 @@ class BuildOptions:
         names = runpy.run_path(str(self.settings_file))
         return {key: value for key, value in names.items() if key.isupper()}
 
+    @cached_property
+    def settings_sources(self) -> list[Path]:
+        """The settings file and the modules it imports from its own folder
+        (publishconf.py imports pelicanconf.py): a change to any of them changes the
+        output."""
+        import sys
+
+        self.base_settings  # noqa: B018 - runs the settings file, importing its modules
+        folder = self.settings_file.resolve().parent
+        imported = {Path(module.__file__).resolve() for module in list(sys.modules.values())
+                    if getattr(module, "__file__", None)
+                    and Path(module.__file__).resolve().parent == folder}
+        return sorted({self.settings_file.resolve(), *imported})
+
     @property
     def base_url(self) -> str:
         url = self.site_url or str(self.base_settings.get("SITE_BASE_URL", ""))

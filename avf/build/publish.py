@@ -23,7 +23,6 @@ from avf.build.objects import release_objects_of
 RELEASES = ".releases"
 PORTAL = "_portal"
 THEME = "_theme"
-KEEP_RELEASES = 2  # the one online and the one before, for a quick rollback
 
 
 class PublishError(Exception):
@@ -44,10 +43,12 @@ def discard(release: Path) -> None:
 
 
 def publish_city(output_dir: Path, slug: str, release: Path) -> None:
-    """Put a city's release online (public and members at once), then prune old releases."""
+    """Put a city's release online (public and members at once), then prune old releases:
+    only the one that was online until now is kept, for a quick rollback."""
+    previous = _release_of(output_dir / "public" / slug)
     swap_link(output_dir / "members" / slug, release / "members")
     swap_link(output_dir / "public" / slug, release / "public")
-    prune(output_dir / RELEASES / slug, keep=release)
+    prune(output_dir / RELEASES / slug, keep={release.name, previous})
 
 
 def publish_portal(output_dir: Path, release: Path) -> None:
@@ -59,6 +60,7 @@ def publish_portal(output_dir: Path, release: Path) -> None:
                    (None, PORTAL))
     if taken:
         raise PublishError("le portail voudrait remplacer le site de : " + ", ".join(taken))
+    previous = _release_of(public / "index.html")
     for name in entries:  # index.html last, so the home never links to a missing page
         swap_link(public / name, release / "public" / name)
     for link in public.iterdir():
@@ -66,23 +68,39 @@ def publish_portal(output_dir: Path, release: Path) -> None:
             target = Path(os.path.realpath(link))
             if target.is_relative_to(portal_releases):
                 link.unlink()
-    prune(output_dir / RELEASES / PORTAL, keep=release)
+    prune(output_dir / RELEASES / PORTAL, keep={release.name, previous})
+
+
+THEME_VERSIONS_KEPT = 5  # pages not rebuilt since (a --city build) still name theirs
 
 
 def publish_theme(output_dir: Path, static_dir: Path) -> str:
-    """Publish the theme's static files once for the network; return their version hash."""
+    """Publish the theme's static files once for the network, under a version of their own
+    (`/theme/<version>/css/avf.css`); return the version.
+
+    Pages name the version they were built with, so a page never gets a stylesheet newer
+    than its HTML, and the versions still named by cities not yet rebuilt stay online.
+    """
     version = tree_hash(static_dir)[:12]
-    release = output_dir / RELEASES / THEME / version
+    versions = output_dir / RELEASES / THEME
+    release = versions / version
     if not release.is_dir():
-        staging = release.with_name(f".{version}-{uuid.uuid4().hex[:8]}")
+        staging = versions / f".{version}-{uuid.uuid4().hex[:8]}"
         shutil.copytree(static_dir, staging)
         os.replace(staging, release)
+    os.utime(release)  # the most recently used versions are the ones kept
     (output_dir / "public").mkdir(parents=True, exist_ok=True)
-    swap_link(output_dir / "public" / "theme", release)
-    for other in (output_dir / RELEASES / THEME).iterdir():
-        if other.name != version:
-            shutil.rmtree(other, ignore_errors=True)
+    if _release_of_theme(output_dir / "public" / "theme") != versions.resolve():
+        swap_link(output_dir / "public" / "theme", versions)
+    older = sorted((entry for entry in versions.iterdir() if not entry.name.startswith(".")),
+                   key=lambda entry: entry.stat().st_mtime, reverse=True)
+    for other in older[THEME_VERSIONS_KEPT:]:
+        shutil.rmtree(other, ignore_errors=True)
     return version
+
+
+def _release_of_theme(link: Path) -> Path | None:
+    return link.resolve() if link.is_symlink() else None
 
 
 def retire_city(output_dir: Path, slug: str) -> None:
@@ -136,16 +154,26 @@ def swap_link(link: Path, target: Path) -> None:
     os.replace(temporary, link)
 
 
-def prune(folder: Path, keep: Path) -> None:
-    """Remove releases older than the ones to keep: the one just published and the one
-    before it. Newer releases (being built by nobody else: builds hold a lock) stay."""
+def prune(folder: Path, keep: set[str | None]) -> None:
+    """Remove every release of one site but those in `keep` (online now, online before).
+
+    Releases left by a crashed build were never online: they go too. Builds hold a lock,
+    so no other build is writing a release meanwhile.
+    """
     if not folder.is_dir():
         return
-    older = sorted((entry for entry in folder.iterdir()
-                    if entry.is_dir() and not entry.name.startswith(".")
-                    and entry.name < keep.name), reverse=True)
-    for old in older[KEEP_RELEASES - 1:]:
-        _remove_release(old, folder.parents[1])
+    for release in folder.iterdir():
+        if release.is_dir() and not release.name.startswith(".") and release.name not in keep:
+            _remove_release(release, folder.parents[1])
+
+
+def _release_of(link: Path) -> str | None:
+    """The release id a public link points into (`../.releases/<site>/<id>/…`)."""
+    try:
+        parts = Path(os.readlink(link)).parts
+    except OSError:
+        return None
+    return parts[3] if len(parts) > 3 and parts[1] == RELEASES else None
 
 
 def _remove_release(release: Path, output_dir: Path) -> None:

@@ -21,13 +21,12 @@ import sys
 import time
 from dataclasses import dataclass, field
 from datetime import datetime
-from importlib.metadata import version
+from functools import cache
 from pathlib import Path
 
 STATE_VERSION = 3
 STATE_DIR = Path(".state")
 RACY_WINDOW_NS = 2_000_000_000  # change times this close to the save are not trusted
-LIBRARIES = ("pelican", "jinja2", "pyromark", "nh3", "pyyaml")
 
 FileEntry = tuple[int, int, str]  # size, change time (ctime) in ns, sha256 of the content
 
@@ -66,11 +65,12 @@ class BuildState:
         if not isinstance(entry, dict):
             return False
         expires = entry.get("expires")
+        moment = _aware(expires) if expires is not None else None
         try:
             return (entry.get("stats") == stats_digest(stats)
                     and entry.get("network") == network_print
                     and not is_racy(stats, int(entry["saved_ns"]))  # type: ignore[call-overload]
-                    and not (isinstance(expires, str) and datetime.fromisoformat(expires) <= now))
+                    and (expires is None or (moment is not None and moment > now)))
         except (KeyError, TypeError, ValueError):
             return False
 
@@ -119,6 +119,12 @@ class BuildState:
 
     def _load_city(self, slug: str) -> CityState | None:
         raw = self._read(f"cities/{slug}.json")
+        card, expires = raw.get("card"), raw.get("expires")
+        if card is not None and not (isinstance(card, dict) and {"slug", "name", "city",
+                                                                 "region"} <= card.keys()):
+            return None
+        if expires is not None and _aware(expires) is None:
+            return None
         try:
             return CityState(
                 fingerprint=str(raw["fingerprint"]), card=raw.get("card"),  # type: ignore[arg-type]
@@ -170,7 +176,10 @@ def stat_folder(folder: Path) -> dict[str, FileStat]:
             if entry.is_dir():
                 pending.append(entry.path)
                 continue
-            stat = entry.stat()
+            try:
+                stat = entry.stat()
+            except FileNotFoundError:  # removed while we list (git checkout, an editor)
+                continue
             # A name that is not UTF-8 (validation reports it) must still count, readably.
             relative = entry.path[prefix:].encode("utf-8", "surrogateescape").decode(
                 "utf-8", "backslashreplace")
@@ -202,8 +211,32 @@ def hash_folder(folder: Path, known: dict[str, FileEntry], saved_ns: int,
                 and changed < saved_ns - RACY_WINDOW_NS):
             entries[relative] = cached
         else:
-            entries[relative] = (size, changed, _sha256(path))
+            try:
+                entries[relative] = (size, changed, _sha256(path))
+            except FileNotFoundError:  # removed since it was listed: it is not there
+                continue
     return entries
+
+
+UNSURE = "changed-while-building"
+
+
+def settle(entries: dict[str, FileEntry], stats: dict[str, FileStat]) -> dict[str, FileEntry]:
+    """The entries, with files that changed since `stats` were taken marked as unsure.
+
+    Used after a build: a file saved while Pelican ran may be newer than what was
+    published; marking it makes the next build look at it again instead of trusting it.
+    """
+    settled = dict(entries)
+    for relative, (size, changed, path) in stats.items():
+        try:
+            now = os.stat(path)
+        except FileNotFoundError:
+            now = None
+        moved = now is None or (now.st_size, now.st_ctime_ns) != (size, changed)
+        if moved and relative in settled:
+            settled[relative] = (size, changed, UNSURE)
+    return settled
 
 
 def fingerprint(*parts: object) -> str:
@@ -230,12 +263,41 @@ def code_fingerprint(paths: list[Path]) -> str:
         entries = hash_folder(path, known, hashed_at)
         _code_files[path] = (time.time_ns(), entries)
         digests.append(files_digest(entries))
-    versions = {name: version(name) for name in LIBRARIES}
-    return fingerprint(STATE_VERSION, sys.version_info[:2], versions, digests)
+    return fingerprint(STATE_VERSION, sys.version_info[:2], installed_versions(), digests)
+
+
+@cache
+def installed_versions() -> list[str]:
+    """Every installed distribution with its version: Pelican's dependencies (feedgenerator,
+    unidecode, markupsafe…) shape the output too, so any upgrade rebuilds the network.
+
+    Read from the names of the `*.dist-info` folders (`pelican-4.12.0.dist-info`), which is
+    a hundred times faster than parsing every package's metadata.
+    """
+    found = set()
+    for folder in sys.path:
+        try:
+            names = os.listdir(folder or ".")
+        except OSError:
+            continue
+        found.update(name for name in names if name.endswith((".dist-info", ".egg-info")))
+    return sorted(found)
 
 
 def is_expired(city: CityState, now: datetime) -> bool:
-    return city.expires is not None and datetime.fromisoformat(city.expires) <= now
+    if city.expires is None:
+        return False
+    moment = _aware(city.expires)
+    return moment is None or moment <= now
+
+
+def _aware(text: object) -> datetime | None:
+    """A timezone-aware ISO datetime from the state, or None if it is not one."""
+    try:
+        moment = datetime.fromisoformat(text)  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        return None
+    return moment if moment.tzinfo is not None else None
 
 
 def _sha256(path: str) -> str:

@@ -7,20 +7,21 @@ link to the site anyway, and the full text made each city's feed ~90 KB instead 
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from pelican import signals
+
+NEVER = datetime(2000, 1, 1, tzinfo=UTC)
 
 
 def keep_summaries(context: dict[str, Any], feed: Any) -> None:
     for item in feed.items:
         item["content"] = None
-    if not feed.items and context.get("AVF_NOW"):
-        # An empty feed is "updated" now; use the build's now, not the clock's, so that
-        # the same content always gives the same bytes.
-        built_at = datetime.fromisoformat(context["AVF_NOW"])
-        feed.latest_post_date = lambda: built_at
+    if not feed.items:
+        # An empty feed would say "updated now" and change at every build (a new file for
+        # caches and rsync each time): it has never been updated, say so with a constant.
+        feed.latest_post_date = lambda: NEVER
 
 
 def register() -> None:
