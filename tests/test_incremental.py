@@ -11,7 +11,15 @@ from pathlib import Path
 import pytest
 
 from avf.build import BuildOptions, build_network
-from tests.conftest import FIXED_NOW, TEST_SITE_URL, build, post, write, write_city
+from tests.conftest import (
+    FIXED_NOW,
+    PROJECT_ROOT,
+    TEST_SITE_URL,
+    build,
+    post,
+    write,
+    write_city,
+)
 from tests.test_build import every_file
 
 
@@ -23,6 +31,15 @@ def small_network(content: Path) -> None:
             "posts/2026-11-01-cafe.md": post("Café", date="2026-11-01"),
             "pages/adherer.md": '---\ntitle: "Adhérer"\n---\n\n20 €.\n',
         })
+
+
+def settings_copy(path: Path, extra: str = "") -> Path:
+    """A copy of pelicanconf.py at `path` (still pointing at this project), plus `extra`."""
+    original = PROJECT_ROOT / "pelicanconf.py"
+    path.write_text(original.read_text(encoding="utf-8").replace(
+        "ROOT = Path(__file__).resolve().parent", f"ROOT = Path({str(PROJECT_ROOT)!r})")
+        + extra, encoding="utf-8")
+    return path
 
 
 def tree(output: Path) -> dict[str, bytes]:
@@ -127,11 +144,7 @@ def test_a_city_is_rebuilt_when_one_of_its_events_passes(network: Path) -> None:
 def test_a_theme_change_rebuilds_every_city(network: Path, tmp_path: Path) -> None:
     small_network(network)
     output = network.parent / "output"
-    settings = tmp_path / "conf.py"
-    base = Path(__file__).resolve().parents[1] / "pelicanconf.py"
-    settings.write_text(base.read_text(encoding="utf-8").replace(
-        "ROOT = Path(__file__).resolve().parent", f"ROOT = Path({str(base.parent)!r})"),
-        encoding="utf-8")
+    settings = settings_copy(tmp_path / "conf.py")
 
     def run() -> int:
         return len(build_network(BuildOptions(content_dir=network, output_dir=output, jobs=2,
@@ -289,13 +302,9 @@ def test_a_city_not_rebuilt_keeps_its_theme_version(network: Path, tmp_path: Pat
     import shutil
 
     small_network(network)
-    root = Path(__file__).resolve().parents[1]
     theme = tmp_path / "theme"
-    shutil.copytree(root / "themes" / "avf", theme)
-    settings = tmp_path / "conf.py"
-    settings.write_text((root / "pelicanconf.py").read_text().replace(
-        "ROOT = Path(__file__).resolve().parent", f"ROOT = Path({str(root)!r})")
-        + f"\nTHEME = {str(theme)!r}\n")
+    shutil.copytree(PROJECT_ROOT / "themes" / "avf", theme)
+    settings = settings_copy(tmp_path / "conf.py", f"\nTHEME = {str(theme)!r}\n")
     output = network.parent / "output"
 
     def run(*cities: str) -> None:
@@ -318,12 +327,9 @@ def test_a_city_not_rebuilt_keeps_its_theme_version(network: Path, tmp_path: Pat
 
 def test_settings_imported_by_the_settings_file_count(network: Path, tmp_path: Path) -> None:
     small_network(network)
-    root = Path(__file__).resolve().parents[1]
-    shared = tmp_path / "pelicanconf.py"
-    shared.write_text((root / "pelicanconf.py").read_text().replace(
-        "ROOT = Path(__file__).resolve().parent", f"ROOT = Path({str(root)!r})"))
+    shared = settings_copy(tmp_path / "pelicanconf.py")
     production = tmp_path / "publishconf.py"
-    production.write_text((root / "publishconf.py").read_text())
+    production.write_text((PROJECT_ROOT / "publishconf.py").read_text())
     output = network.parent / "output"
 
     def run() -> int:
