@@ -20,6 +20,13 @@ class PublicSiteHandler(SimpleHTTPRequestHandler):
     """Static files with French 404s; dot files (releases, temporary links) are hidden."""
 
     signal: BuildSignal | None = None
+    error_message_format = (
+        '<!DOCTYPE html><html lang="fr"><head><meta charset="utf-8">'
+        "<title>%(message)s</title></head><body><main><h1>%(message)s</h1>"
+        '<p>Cette page n\'existe pas ou plus. <a href="/">Retour à l\'accueil du réseau '
+        "AVF</a></p></main></body></html>"
+    )
+    error_content_type = "text/html; charset=utf-8"
 
     def do_GET(self) -> None:
         if self.signal is not None and self.path == EVENTS_PATH:

@@ -63,7 +63,9 @@ def test_served_pages_reload_after_a_build(tmp_path: Path) -> None:
 
         listing = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
         listing.request("GET", "/lyon/missing-folder/")
-        assert listing.getresponse().status == 404
+        missing = listing.getresponse()
+        assert missing.status == 404
+        assert "Retour à l'accueil du réseau AVF" in missing.read().decode()
         (public / "lyon" / "actualites").mkdir()
         listing.request("GET", "/lyon/actualites/")
         assert listing.getresponse().status == 404  # no folder listing
