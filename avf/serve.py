@@ -28,6 +28,11 @@ class PublicSiteHandler(SimpleHTTPRequestHandler):
     )
     error_content_type = "text/html; charset=utf-8"
 
+    def send_error(self, code: int, message: str | None = None,
+                   explain: str | None = None) -> None:
+        french = {404: "Page introuvable", 403: "Accès refusé", 405: "Méthode non permise"}
+        super().send_error(code, french.get(code, message), explain)
+
     def do_GET(self) -> None:
         if self.signal is not None and self.path == EVENTS_PATH:
             self._stream_builds(self.signal)

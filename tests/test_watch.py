@@ -66,6 +66,8 @@ def test_served_pages_reload_after_a_build(tmp_path: Path) -> None:
         missing = listing.getresponse()
         assert missing.status == 404
         assert "Retour à l'accueil du réseau AVF" in missing.read().decode()
+        listing.request("GET", "/lyon/nulle-part.html")  # a plain missing file
+        assert "Page introuvable" in listing.getresponse().read().decode()
         (public / "lyon" / "actualites").mkdir()
         listing.request("GET", "/lyon/actualites/")
         assert listing.getresponse().status == 404  # no folder listing
