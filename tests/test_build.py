@@ -272,3 +272,12 @@ def test_two_builds_at_once_wait_for_each_other(network: Path) -> None:
         assert (output / "public" / slug / "index.html").is_file()
         assert (output / "members" / slug).resolve().is_dir()
     assert (output / "public" / "index.html").is_file()
+
+
+def test_a_network_without_its_own_pages_still_gets_its_portal(tmp_path: Path) -> None:
+    content = tmp_path / "content"
+    write_city(content, "dinan", {"posts/2026-10-01-a.md": post("Rentrée")})
+    output = tmp_path / "output"
+    result = build(content, output)
+    assert result.ok, result.failed
+    assert "AVF Dinan" in (output / "public" / "index.html").read_text()

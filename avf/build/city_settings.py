@@ -55,7 +55,7 @@ def portal_overrides(task: SiteTask, settings: dict[str, object],
     """Settings for the national portal: the network's pages and news, the city directory."""
     return {
         **_common(task, release),
-        "PATH": str(task.content_dir / NETWORK_SLUG),
+        "PATH": str(_network_folder(task, release)),
         "SITEURL": task.base_url,
         "FEED_DOMAIN": task.base_url,
         "SITENAME": "Accueil des Villes Françaises",
@@ -68,6 +68,17 @@ def portal_overrides(task: SiteTask, settings: dict[str, object],
         "PAGE_SAVE_AS": settings["NETWORK_PAGE_SAVE_AS"],
         "AGENDA_ICS_SAVE_AS": None,
     }
+
+
+def _network_folder(task: SiteTask, release: Path) -> Path:
+    """`content/_network`, or an empty folder: a network without pages of its own still
+    gets its portal (the directory of cities)."""
+    folder = task.content_dir / NETWORK_SLUG
+    if folder.is_dir():
+        return folder
+    empty = release / "no-network-content"
+    empty.mkdir(exist_ok=True)
+    return empty
 
 
 def _common(task: SiteTask, release: Path) -> dict[str, object]:
