@@ -87,7 +87,11 @@ def build_network(options: BuildOptions,
     output = options.output_dir
     output.mkdir(parents=True, exist_ok=True)
     with _exclusive(output, on_wait):
-        return _build_locked(options, started, on_result, on_plan)
+        state = BuildState(output)
+        try:
+            return _build_with_state(options, state, started, on_result, on_plan)
+        finally:
+            state.save_index()
 
 
 @contextmanager
@@ -101,17 +105,6 @@ def _exclusive(output: Path, on_wait: Callable[[], None] | None) -> Iterator[Non
                 on_wait()
             fcntl.flock(lock, fcntl.LOCK_EX)
         yield
-
-
-def _build_locked(options: BuildOptions, started: float,
-                  on_result: Callable[[CityResult], None] | None,
-                  on_plan: Callable[[int], None] | None) -> NetworkBuild:
-    output = options.output_dir
-    state = BuildState(output)
-    try:
-        return _build_with_state(options, state, started, on_result, on_plan)
-    finally:
-        state.save_index()
 
 
 def _build_with_state(options: BuildOptions, state: BuildState, started: float,
