@@ -40,13 +40,20 @@ def _parser() -> argparse.ArgumentParser:
     check.add_argument("--content", type=Path, default=DEFAULT_CONTENT)
     check.set_defaults(run=_check)
 
-    serve = commands.add_parser("serve", help="construire puis servir le réseau")
+    serve = commands.add_parser(
+        "serve", help="construire le réseau puis lancer le service (sites, espace adhérents, "
+                      "éditeur, tableau de bord)")
     _content_and_output(serve)
     _host_and_port(serve)
     serve.add_argument("--no-build", action="store_true", help="servir sans reconstruire")
     serve.add_argument("--demo-cities", type=int, default=0, metavar="N",
                        help="agrandir d'abord l'exemple en un réseau de N villes (var/)")
     serve.set_defaults(run=_serve)
+
+    database = commands.add_parser("db", help="base de données du service")
+    database.add_argument("action", choices=["upgrade"],
+                          help="upgrade : appliquer les migrations")
+    database.set_defaults(run=_database)
 
     watch = commands.add_parser("watch", help="servir et reconstruire à chaque modification")
     _content_and_output(watch)
@@ -136,7 +143,9 @@ def _check(args: argparse.Namespace) -> int:
 
 
 def _serve(args: argparse.Namespace) -> int:
-    from avf.serve import serve_static
+    import uvicorn
+
+    from avf.service import ServiceSettings, create_app
 
     if args.demo_cities:
         args.content = _demo_network(args.content, args.demo_cities)
@@ -148,9 +157,25 @@ def _serve(args: argparse.Namespace) -> int:
     if not (args.output / "public" / "index.html").exists():
         print("avf serve : rien à servir (la construction a échoué)", file=sys.stderr)
         return EXIT_FAILED
-    print(f"Réseau AVF servi sur {site_url}/ (Ctrl+C pour arrêter)", file=sys.stderr)
-    serve_static(args.output / "public", args.host, args.port)
+    settings = ServiceSettings.from_environ(args.content, args.output, public_url=site_url,
+                                            pelican_settings=args.settings)
+    print(f"Réseau AVF servi sur {site_url}/ — connexion : {site_url}/compte/connexion "
+          "(Ctrl+C pour arrêter)", file=sys.stderr)
+    uvicorn.run(create_app(settings), host=args.host, port=args.port, log_level="warning",
+                proxy_headers=True, forwarded_allow_ips="127.0.0.1")
     return status
+
+
+def _database(args: argparse.Namespace) -> int:
+    from avf.service.settings import ServiceSettings
+    from avf.store import connect, migrate
+    from avf.store.engine import current_revision
+
+    settings = ServiceSettings.from_environ(DEFAULT_CONTENT, DEFAULT_OUTPUT)
+    engine = connect(settings.database_url)
+    migrate(engine)
+    print(f"Base de données à jour (version {current_revision(engine)}).", file=sys.stderr)
+    return EXIT_OK
 
 
 def _watch(args: argparse.Namespace) -> int:

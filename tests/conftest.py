@@ -2,13 +2,21 @@
 
 from __future__ import annotations
 
+import socket
 import textwrap
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from email import message_from_bytes
+from email import policy as email_policy
+from email.message import EmailMessage
 from pathlib import Path
 
 import pytest
 
 from avf.build import BuildOptions, build_network
 from avf.build.network import NetworkBuild
+from avf.service.settings import ServiceSettings
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 SAMPLE_CONTENT = PROJECT_ROOT / "content"
@@ -69,3 +77,60 @@ def network(tmp_path: Path) -> Path:
     write(content / "_network" / "pages" / "a-propos.md",
           '---\ntitle: "Le réseau AVF"\n---\n\nLe réseau des AVF.\n')
     return content
+
+
+# --- The companion service -------------------------------------------------------------
+
+@dataclass
+class SmtpCapture:
+    """A real SMTP server on loopback (aiosmtpd) and what it received."""
+
+    host: str
+    port: int
+    messages: list[EmailMessage] = field(default_factory=list)
+    refuse_with: str | None = None  # e.g. "450 Réessayez plus tard" to refuse every mail
+
+    async def handle_DATA(self, server, session, envelope):  # type: ignore[no-untyped-def]
+        if self.refuse_with:
+            return self.refuse_with
+        self.messages.append(
+            message_from_bytes(envelope.original_content, policy=email_policy.default))
+        return "250 Message accepted for delivery"
+
+    def wait_for(self, count: int, timeout: float = 10.0) -> list[EmailMessage]:
+        deadline = time.monotonic() + timeout
+        while len(self.messages) < count and time.monotonic() < deadline:
+            time.sleep(0.02)
+        return self.messages
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+@pytest.fixture
+def smtp_server() -> Iterator[SmtpCapture]:
+    from aiosmtpd.controller import Controller
+
+    capture = SmtpCapture(host="127.0.0.1", port=free_port())
+    controller = Controller(capture, hostname=capture.host, port=capture.port)
+    controller.start()
+    try:
+        yield capture
+    finally:
+        controller.stop()
+
+
+def service_settings(tmp_path: Path, content: Path, smtp: SmtpCapture | None = None,
+                     **overrides: object) -> ServiceSettings:
+    """Settings of a service whose data, output and SMTP are the test's own."""
+    environ = {"AVF_DATA_DIR": str(tmp_path / "var"), "AVF_SECRET_KEY": "test-secret-key",
+               "AVF_WEBHOOK_SECRET": "It's a Secret to Everybody",
+               "AVF_BUILD_DELAY": "0", "AVF_BUILD_JOBS": "2"}
+    if smtp is not None:
+        environ.update(AVF_SMTP_HOST=smtp.host, AVF_SMTP_PORT=str(smtp.port))
+    return ServiceSettings.from_environ(content, tmp_path / "output",
+                                        public_url=TEST_SITE_URL, environ=environ,
+                                        **overrides)

@@ -1,0 +1,54 @@
+"""`create_app(settings)`: the companion service as one ASGI app.
+
+Routes of each part come from its own module; what is left (`/` and below) is the
+static public sites, so a single process serves the whole network on the embedded
+default. Nothing runs at import time: the database is migrated and the workers started
+by the app's lifespan.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import AsyncIterator
+
+from starlette.applications import Starlette
+from starlette.routing import Mount
+
+from avf.build.publish import publish_theme
+from avf.mail import MailWorker
+from avf.service import errors
+from avf.service.runtime import Runtime
+from avf.service.settings import ServiceSettings
+from avf.service.static import PublicFiles
+from avf.service.templating import Templates, theme_static_dir
+from avf.store import connect, migrate
+
+
+def create_app(settings: ServiceSettings) -> Starlette:
+    engine = connect(settings.database_url)
+    version = publish_theme(settings.output_dir, theme_static_dir())
+    state = Runtime(settings=settings, engine=engine,
+                    templates=Templates(theme_url=f"/theme/{version}"),
+                    mail=MailWorker(engine, settings.smtp))
+    if settings.run_workers:
+        state.workers.append((state.mail.start, state.mail.stop))
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        migrate(engine)
+        started = []
+        try:
+            for start, stop in state.workers:
+                start()
+                started.append(stop)
+            yield
+        finally:
+            for stop in reversed(started):
+                stop()
+            engine.dispose()
+
+    routes = [Mount("/", app=PublicFiles(settings.public_dir))]
+    app = Starlette(routes=routes, exception_handlers=errors.HANDLERS,  # type: ignore[arg-type]
+                    lifespan=lifespan)
+    app.state.runtime = state
+    return app

@@ -1,0 +1,31 @@
+"""What every part of the service shares while it runs: settings, database, templates and
+the background workers. One `Runtime` per app, at `request.app.state.runtime`."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+from sqlalchemy import Engine
+from starlette.requests import Request
+
+from avf.mail import MailWorker
+from avf.service.settings import ServiceSettings
+from avf.service.templating import Templates
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+
+@dataclass
+class Runtime:
+    settings: ServiceSettings
+    engine: Engine
+    templates: Templates
+    mail: MailWorker
+    # Started with the app, stopped in reverse order (the build queue registers here).
+    workers: list[tuple[Callable[[], None], Callable[[], None]]] = field(default_factory=list)
+
+
+def runtime(request: Request) -> Runtime:
+    return request.app.state.runtime  # type: ignore[no-any-return]

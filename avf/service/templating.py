@@ -1,0 +1,47 @@
+"""The service's pages are rendered with the sites' own theme (themes/avf/templates), so
+sign-in, dashboard, members' area and editor look like the city sites. Service templates
+live in `themes/avf/templates/service/` and extend the theme's `base.html`."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import jinja2
+from starlette.requests import Request
+from starlette.responses import HTMLResponse
+from starlette.templating import Jinja2Templates
+
+from avf.build.options import PROJECT_ROOT
+from avf.theme.filters import FILTERS
+
+THEME = PROJECT_ROOT / "themes" / "avf"
+
+
+class Templates:
+    """Render a theme template for a request, with what base.html expects."""
+
+    def __init__(self, theme_url: str, network_name: str = "Réseau AVF"):
+        environment = jinja2.Environment(
+            loader=jinja2.FileSystemLoader(str(THEME / "templates")), autoescape=True)
+        environment.filters.update(FILTERS)
+        environment.globals.update(
+            SITENAME=network_name, SITEURL="", THEME_URL=theme_url, AVF_CITY=None,
+            AVF_NETWORK_URL="", FEED_ALL_ATOM="atom.xml", menu_pages=[])
+        self.environment = environment
+        self._templates = Jinja2Templates(env=environment)
+
+    def render(self, request: Request, name: str, context: dict[str, object] | None = None,
+               status_code: int = 200) -> HTMLResponse:
+        values: dict[str, object] = {
+            "person": getattr(request.state, "person", None),
+            "csrf_token": getattr(request.state, "csrf_token", ""),
+            **(context or {}),
+        }
+        response = self._templates.TemplateResponse(request, name, values,
+                                                    status_code=status_code)
+        response.headers.setdefault("Cache-Control", "no-store")
+        return response  # type: ignore[return-value]
+
+
+def theme_static_dir() -> Path:
+    return THEME / "static"

@@ -1,0 +1,160 @@
+"""Every table of the service, declared once: the migrations must create exactly these
+(tests/service/test_store.py compares them).
+
+Times are stored as timezone-aware UTC datetimes. Email addresses are stored lower-cased
+and never leave the service (no public page shows one).
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from sqlalchemy import (
+    Boolean,
+    Column,
+    DateTime,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.sql.expression import false
+from sqlalchemy.types import TypeDecorator
+
+
+class UtcDateTime(TypeDecorator[datetime]):
+    """An aware datetime in, an aware UTC datetime out, on every database (SQLite keeps no
+    time zone: without this, a value read back would be naive and compare wrongly)."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: object) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given to the store: use datetime.now(UTC)")
+        return value.astimezone(UTC)
+
+    def process_result_value(self, value: datetime | None, dialect: object) -> datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+metadata = MetaData(naming_convention={
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+})
+
+NETWORK = ""  # the `city` of a network-wide role (the national webmaster)
+
+people = Table(
+    "people", metadata,
+    Column("id", Integer, primary_key=True),
+    Column("email", String(320), nullable=False, unique=True),
+    Column("display_name", String(200), nullable=False, server_default=""),
+    Column("created_at", UtcDateTime(), nullable=False),
+    Column("last_seen_at", UtcDateTime()),
+)
+
+roles = Table(
+    "roles", metadata,
+    Column("id", Integer, primary_key=True),
+    Column("person_id", Integer, ForeignKey("people.id", ondelete="CASCADE"), nullable=False),
+    Column("city", String(100), nullable=False),  # a city slug, or NETWORK
+    Column("role", String(20), nullable=False),  # webmaster | admin | reporter | member
+    Column("granted_at", UtcDateTime(), nullable=False),
+    UniqueConstraint("person_id", "city", "role"),
+)
+
+login_tokens = Table(
+    "login_tokens", metadata,
+    Column("token_hash", String(64), primary_key=True),  # sha256 of the emailed token
+    Column("person_id", Integer, ForeignKey("people.id", ondelete="CASCADE"), nullable=False),
+    Column("next_path", String(500), nullable=False, server_default="/"),
+    Column("created_at", UtcDateTime(), nullable=False),
+    Column("expires_at", UtcDateTime(), nullable=False),
+    Column("used_at", UtcDateTime()),
+)
+
+sessions = Table(
+    "sessions", metadata,
+    Column("id_hash", String(64), primary_key=True),  # sha256 of the id in the cookie
+    Column("person_id", Integer, ForeignKey("people.id", ondelete="CASCADE"), nullable=False),
+    Column("created_at", UtcDateTime(), nullable=False),
+    Column("expires_at", UtcDateTime(), nullable=False),
+    Column("revoked_at", UtcDateTime()),
+)
+
+rate_hits = Table(
+    "rate_hits", metadata,
+    Column("id", Integer, primary_key=True),
+    Column("bucket", String(300), nullable=False),  # e.g. "login-ip:<hash>"
+    Column("at", UtcDateTime(), nullable=False),
+    Index("ix_rate_hits_bucket_at", "bucket", "at"),
+)
+
+outbox = Table(
+    "outbox", metadata,
+    Column("id", Integer, primary_key=True),
+    Column("kind", String(50), nullable=False),  # the template's name
+    Column("to_address", String(320), nullable=False),
+    Column("subject", String(300), nullable=False),
+    Column("body_text", Text, nullable=False),
+    Column("body_html", Text),
+    Column("reply_to", String(320)),
+    Column("created_at", UtcDateTime(), nullable=False),
+    Column("status", String(10), nullable=False, server_default="pending"),  # pending|sent|failed
+    Column("attempts", Integer, nullable=False, server_default="0"),
+    Column("next_attempt_at", UtcDateTime(), nullable=False),
+    Column("sent_at", UtcDateTime()),
+    Column("last_error", Text),
+    Index("ix_outbox_status_next", "status", "next_attempt_at"),
+)
+
+webhook_deliveries = Table(
+    "webhook_deliveries", metadata,
+    Column("delivery_id", String(200), primary_key=True),
+    Column("forge", String(20), nullable=False),
+    Column("event", String(50), nullable=False),
+    Column("received_at", UtcDateTime(), nullable=False),
+    Column("outcome", String(300), nullable=False),
+)
+
+build_jobs = Table(
+    "build_jobs", metadata,
+    Column("id", Integer, primary_key=True),
+    Column("city", String(100), nullable=False),  # a city slug, or "*" for every city
+    Column("reason", String(300), nullable=False),
+    Column("requested_by", String(320)),
+    Column("status", String(10), nullable=False),  # queued | running | done | failed
+    Column("requested_at", UtcDateTime(), nullable=False),
+    Column("not_before", UtcDateTime(), nullable=False),  # coalescing window
+    Column("started_at", UtcDateTime()),
+    Column("finished_at", UtcDateTime()),
+    Column("seconds", Float),
+    Column("commit", String(64)),
+    Column("log", Text, nullable=False, server_default=""),
+    Column("errors", Text, nullable=False, server_default="[]"),  # JSON: file, line, message
+    Index("ix_build_jobs_status_city", "status", "city"),
+)
+
+contact_messages = Table(
+    "contact_messages", metadata,
+    Column("id", Integer, primary_key=True),
+    Column("city", String(100), nullable=False),
+    Column("name", String(200), nullable=False),
+    Column("email", String(320), nullable=False),
+    Column("phone", String(50), nullable=False, server_default=""),
+    Column("arrival", String(100), nullable=False, server_default=""),
+    Column("message", Text, nullable=False),
+    Column("created_at", UtcDateTime(), nullable=False),
+    Column("relayed", Boolean, nullable=False, server_default=false()),
+)
