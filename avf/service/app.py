@@ -12,11 +12,13 @@ import contextlib
 from collections.abc import AsyncIterator
 
 from starlette.applications import Starlette
+from starlette.middleware import Middleware
 from starlette.routing import Mount
 
 from avf.build.publish import publish_theme
 from avf.mail import MailWorker
 from avf.service import errors
+from avf.service.csrf import CsrfMiddleware
 from avf.service.runtime import Runtime
 from avf.service.settings import ServiceSettings
 from avf.service.static import PublicFiles
@@ -48,7 +50,10 @@ def create_app(settings: ServiceSettings) -> Starlette:
             engine.dispose()
 
     routes = [Mount("/", app=PublicFiles(settings.public_dir))]
-    app = Starlette(routes=routes, exception_handlers=errors.HANDLERS,  # type: ignore[arg-type]
+    middleware = [Middleware(CsrfMiddleware, secret=settings.secret_key,  # type: ignore[arg-type]
+                             secure=settings.production)]
+    app = Starlette(routes=routes, middleware=middleware,
+                    exception_handlers=errors.HANDLERS,  # type: ignore[arg-type]
                     lifespan=lifespan)
     app.state.runtime = state
     return app

@@ -1,0 +1,95 @@
+"""CSRF protection for every form of the service.
+
+Two checks, both on every POST of a form:
+- **Origin**: a browser names the page a form was posted from; a POST from another site is
+  refused. (Browsers send `Origin` on every cross-site POST, and on same-site ones too.)
+- **Token**: each visitor gets a random nonce in an `HttpOnly` cookie; forms carry
+  `csrf_token`, an HMAC of that nonce with the service's secret (the "signed double-submit
+  cookie" pattern): another site can neither read the cookie nor forge the HMAC.
+
+The contact form of the static city sites cannot carry a token (a static page knows no
+visitor), so it is checked by Origin alone (`protected_form(request, token=False)`), with
+its honeypot and rate limits on top.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+from urllib.parse import urlsplit
+
+from starlette.datastructures import FormData
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+COOKIE = "avf_csrf"
+FIELD = "csrf_token"
+MAX_FORM_BYTES = 1_000_000  # a form (without uploads) larger than this is refused
+REFUSED = ("Ce formulaire a expiré ou ne vient pas de ce site. Rechargez la page, puis "
+           "envoyez-le à nouveau.")
+
+
+def token_for(nonce: str, secret: str) -> str:
+    return hmac.new(secret.encode(), f"csrf:{nonce}".encode(), hashlib.sha256).hexdigest()
+
+
+class CsrfMiddleware:
+    """Gives each visitor a nonce cookie and puts the matching token in `request.state`."""
+
+    def __init__(self, app: ASGIApp, secret: str, secure: bool):
+        self.app = app
+        self.secret = secret
+        self.secure = secure
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        nonce = Request(scope).cookies.get(COOKIE, "")
+        fresh = not (len(nonce) == 43 and nonce.replace("-", "").replace("_", "").isalnum())
+        if fresh:
+            nonce = secrets.token_urlsafe(32)
+        scope.setdefault("state", {})
+        scope["state"]["csrf_nonce"] = nonce
+        scope["state"]["csrf_token"] = token_for(nonce, self.secret)
+
+        async def send_with_cookie(message: Message) -> None:
+            if fresh and message["type"] == "http.response.start":
+                cookie = f"{COOKIE}={nonce}; Path=/; HttpOnly; SameSite=Lax"
+                if self.secure:
+                    cookie += "; Secure"
+                message.setdefault("headers", [])
+                message["headers"] = [*message["headers"], (b"set-cookie", cookie.encode())]
+            await send(message)
+
+        await self.app(scope, receive, send_with_cookie)
+
+
+async def protected_form(request: Request, token: bool = True) -> FormData:
+    """The posted form, once its Origin (and, unless `token=False`, its token) is checked;
+    403 with a French explanation otherwise."""
+    if not same_origin(request):
+        raise HTTPException(403, REFUSED)
+    if int(request.headers.get("content-length") or 0) > MAX_FORM_BYTES:
+        raise HTTPException(413)
+    form = await request.form()
+    if token:
+        sent = str(form.get(FIELD, ""))
+        expected = getattr(request.state, "csrf_token", "")
+        # A fresh nonce means the visitor came without the cookie: their token cannot match.
+        if not expected or not hmac.compare_digest(sent, expected) \
+                or request.cookies.get(COOKIE) != getattr(request.state, "csrf_nonce", None):
+            raise HTTPException(403, REFUSED)
+    return form
+
+
+def same_origin(request: Request) -> bool:
+    """The request comes from a page of this site (Origin, else Referer, must match the
+    Host the browser asked for). A request naming neither is refused: browsers name one."""
+    source = request.headers.get("origin") or request.headers.get("referer")
+    if not source or source == "null":
+        return False
+    parts = urlsplit(source)
+    return bool(parts.netloc) and parts.netloc.lower() == request.url.netloc.lower()
