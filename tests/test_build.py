@@ -154,6 +154,12 @@ def test_report_per_city(built) -> None:
     lyon = report["cities"]["lyon"]
     assert lyon["status"] == "ok" and lyon["pages"] > 5 and lyon["errors"] == []
     assert report["portal"]["status"] == "ok"
+    # Published posts only (drafts and posts in review do not count), by visibility.
+    assert lyon["publications"] == {"public": 2, "members": 1}
+    assert lyon["last_published"] == "2026-10-01"  # the post dates, not the event dates
+    assert lyon["built_at"] == lyon["online_since"]
+    assert report["cities"]["gap"]["publications"] == {"public": 0, "members": 0}
+    assert report["cities"]["gap"]["last_published"] is None
 
 
 def test_one_broken_city_fails_alone(network: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -189,6 +195,10 @@ def test_a_failed_rebuild_keeps_the_previous_version_online(network: Path) -> No
     assert not build(network, output).ok
     assert (output / "public" / "lyon").resolve() == online
     assert "Première version" in (output / "public" / "lyon" / "index.html").read_text()
+    lyon = json.loads((output / "build-report.json").read_text())["cities"]["lyon"]
+    assert lyon["status"] == "failed"  # and what is online is still described:
+    assert lyon["publications"] == {"public": 1, "members": 0}
+    assert lyon["last_published"] == "2026-10-01" and lyon["online_since"] <= lyon["built_at"]
 
 
 def test_unknown_city_is_a_usage_error(network: Path) -> None:

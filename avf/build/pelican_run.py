@@ -10,7 +10,7 @@ from __future__ import annotations
 import copy
 import logging
 import time
-from datetime import datetime
+from datetime import UTC, datetime
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -61,6 +61,7 @@ def build_site(task: SiteTask) -> CityResult:
             "message": f"la construction a échoué : {type(error).__name__}: {error}",
         }])
     result.seconds = round(time.perf_counter() - started, 3)
+    result.built_at = datetime.now(UTC).isoformat(timespec="seconds")
     return result
 
 
@@ -105,7 +106,20 @@ def _build(task: SiteTask) -> CityResult:
         task.slug, "ok", pages=_count_pages(release), warnings=warnings,
         card=content.city.public_card() if content.city else None, release=str(release),
         expires=_next_agenda_change(content, task.now_datetime),
+        **_publications(content),
     )
+
+
+def _publications(content: CityContent) -> dict[str, object]:
+    """How many posts the city has published, by visibility, and when it last did."""
+    posts = [doc for doc in content.documents
+             if doc.kind == "post" and doc.is_published and doc.date is not None]
+    newest = max((doc.date for doc in posts), default=None)  # type: ignore[type-var]
+    return {
+        "publications": {"public": sum(doc.visibility == "public" for doc in posts),
+                         "members": sum(doc.visibility == "members" for doc in posts)},
+        "last_published": newest.date().isoformat() if newest else None,
+    }
 
 
 def _forget_rendered_content() -> None:

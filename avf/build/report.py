@@ -26,6 +26,11 @@ class CityResult:
     card: dict[str, object] | None = None  # the public card, for the portal
     release: str | None = None  # staging folder of a successful build, before publishing
     expires: str | None = None  # when the city's agenda changes (an event passes)
+    built_at: str | None = None  # ISO time the build finished (UTC)
+    # Published posts by visibility ({"public": n, "members": m}) and the newest one's date:
+    # the dashboard's network figures and its "nothing published for 60 days" flag.
+    publications: dict[str, int] = field(default_factory=dict)
+    last_published: str | None = None
 
     def as_report(self) -> dict[str, object]:
         entry = asdict(self)
@@ -45,7 +50,7 @@ def write_report(output_dir: Path, results: list[CityResult], portal: CityResult
         except (ValueError, AttributeError):
             cities = {}
     for result in results:
-        cities[result.slug] = result.as_report()
+        cities[result.slug] = _merged(result.as_report(), cities.get(result.slug))
     report = {
         "finished": datetime.now(UTC).isoformat(timespec="seconds"),
         "seconds": round(seconds, 3),
@@ -58,3 +63,16 @@ def write_report(output_dir: Path, results: list[CityResult], portal: CityResult
                          encoding="utf-8", errors="backslashreplace")
     os.replace(temporary, path)
     return path
+
+
+def _merged(entry: dict[str, object], previous: object) -> dict[str, object]:
+    """A failed build leaves the previous release online: keep what describes that release
+    (its publications, when it was published) beside the new errors."""
+    if not isinstance(previous, dict):
+        previous = {}
+    if entry["status"] == "ok":
+        entry["online_since"] = entry["built_at"]
+    else:
+        for kept in ("publications", "last_published", "online_since"):
+            entry[kept] = previous.get(kept, entry.get(kept))
+    return entry
