@@ -157,7 +157,7 @@ def test_report_per_city(built) -> None:
     # Published posts only (drafts and posts in review do not count), by visibility.
     assert lyon["publications"] == {"public": 2, "members": 1}
     assert lyon["last_published"] == "2026-10-01"  # the post dates, not the event dates
-    assert lyon["built_at"] == lyon["online_since"]
+    assert lyon["built_at"] == lyon["online_since"] and lyon["name"] == "AVF Lyon"
     assert report["cities"]["gap"]["publications"] == {"public": 0, "members": 0}
     assert report["cities"]["gap"]["last_published"] is None
 
@@ -197,6 +197,7 @@ def test_a_failed_rebuild_keeps_the_previous_version_online(network: Path) -> No
     assert "Première version" in (output / "public" / "lyon" / "index.html").read_text()
     lyon = json.loads((output / "build-report.json").read_text())["cities"]["lyon"]
     assert lyon["status"] == "failed"  # and what is online is still described:
+    assert lyon["name"] == "AVF Lyon"
     assert lyon["publications"] == {"public": 1, "members": 0}
     assert lyon["last_published"] == "2026-10-01" and lyon["online_since"] <= lyon["built_at"]
 

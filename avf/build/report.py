@@ -34,6 +34,7 @@ class CityResult:
 
     def as_report(self) -> dict[str, object]:
         entry = asdict(self)
+        entry["name"] = self.card.get("name") if self.card else None
         for private in ("slug", "card", "release", "expires"):
             entry.pop(private)
         return entry
@@ -73,6 +74,6 @@ def _merged(entry: dict[str, object], previous: object) -> dict[str, object]:
     if entry["status"] == "ok":
         entry["online_since"] = entry["built_at"]
     else:
-        for kept in ("publications", "last_published", "online_since"):
+        for kept in ("name", "publications", "last_published", "online_since"):
             entry[kept] = previous.get(kept, entry.get(kept))
     return entry
