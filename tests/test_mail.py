@@ -19,7 +19,7 @@ from avf.store.schema import outbox
 
 NOW = datetime(2026, 11, 28, 11, 0, tzinfo=UTC)
 ACK = {"name": "Élise Martin", "city_name": "AVF Lyon", "phone": "04 78 00 00 00",
-       "hours": "mardi 14 h – 17 h", "message": "J'arrive en janvier <avec> deux enfants."}
+       "hours": "mardi 14 h – 17 h <salle B>", "site_url": "https://avf.example/lyon/"}
 
 
 @pytest.fixture
@@ -50,8 +50,8 @@ def test_a_mail_is_rendered_in_french_with_text_and_html() -> None:
     mail = render_mail("contact_ack", ACK)
     assert mail.subject == "AVF Lyon a bien reçu votre message"
     assert "Bonjour Élise Martin," in mail.text
-    assert "<avec>" in mail.text  # plain text is not escaped
-    assert mail.html is not None and "&lt;avec&gt;" in mail.html  # HTML is
+    assert "<salle B>" in mail.text  # plain text is not escaped
+    assert mail.html is not None and "&lt;salle B&gt;" in mail.html  # HTML is
     assert 'lang="fr"' in mail.html
 
 
@@ -66,7 +66,8 @@ def test_the_worker_delivers_over_smtp(engine, smtp_server: SmtpCapture) -> None
     assert "@avf.fr>" in message["Message-ID"]
     text = message.get_body(("plain",)).get_content()
     html = message.get_body(("html",)).get_content()
-    assert "J'arrive en janvier" in text and "<blockquote" in html
+    assert "appeler l'association au 04 78 00 00 00" in text
+    assert "<strong>AVF Lyon</strong>" in html
     stored = row(engine, mail_id)
     assert stored["status"] == "sent" and stored["attempts"] == 1
     assert MailWorker(engine, settings_for(smtp_server)).send_due(NOW) == 0  # never twice

@@ -17,7 +17,7 @@ from starlette.routing import Mount
 
 from avf.build.publish import publish_theme
 from avf.mail import MailWorker
-from avf.service import errors
+from avf.service import contact, errors
 from avf.service.csrf import CsrfMiddleware
 from avf.service.runtime import Runtime
 from avf.service.settings import ServiceSettings
@@ -49,7 +49,10 @@ def create_app(settings: ServiceSettings) -> Starlette:
                 stop()
             engine.dispose()
 
-    routes = [Mount("/", app=PublicFiles(settings.public_dir))]
+    routes = [
+        *contact.routes,
+        Mount("/", app=PublicFiles(settings.public_dir)),  # last: everything else
+    ]
     middleware = [Middleware(CsrfMiddleware, secret=settings.secret_key,  # type: ignore[arg-type]
                              secure=settings.production)]
     app = Starlette(routes=routes, middleware=middleware,

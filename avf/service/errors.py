@@ -25,6 +25,7 @@ FRENCH = {
     429: ("Trop de tentatives", "Merci de patienter quelques minutes avant de réessayer."),
     500: ("Erreur du service", "Une erreur s'est produite de notre côté. Rien de ce que vous "
           "avez envoyé n'est perdu ; réessayez dans quelques minutes."),
+    503: ("Service momentanément indisponible", "Réessayez dans quelques minutes."),
 }
 
 

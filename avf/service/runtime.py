@@ -4,12 +4,14 @@ the background workers. One `Runtime` per app, at `request.app.state.runtime`.""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import TYPE_CHECKING
 
 from sqlalchemy import Engine
 from starlette.requests import Request
 
 from avf.mail import MailWorker
+from avf.service.cities import CityCards
 from avf.service.settings import ServiceSettings
 from avf.service.templating import Templates
 
@@ -25,6 +27,11 @@ class Runtime:
     mail: MailWorker
     # Started with the app, stopped in reverse order (the build queue registers here).
     workers: list[tuple[Callable[[], None], Callable[[], None]]] = field(default_factory=list)
+
+    @cached_property
+    def cities(self) -> CityCards:
+        """The cities' cards, read from the content checkout as they change."""
+        return CityCards(self.settings.content_dir)
 
 
 def runtime(request: Request) -> Runtime:
