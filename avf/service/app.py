@@ -17,9 +17,11 @@ from starlette.routing import Mount
 
 from avf.build.publish import publish_theme
 from avf.mail import MailWorker
-from avf.service import errors
+from avf.service import auth, errors
 from avf.service.csrf import CsrfMiddleware
+from avf.service.person_middleware import PersonMiddleware
 from avf.service.runtime import Runtime
+from avf.service.sessions import SessionCookie
 from avf.service.settings import ServiceSettings
 from avf.service.static import PublicFiles
 from avf.service.templating import Templates, theme_static_dir
@@ -49,9 +51,14 @@ def create_app(settings: ServiceSettings) -> Starlette:
                 stop()
             engine.dispose()
 
-    routes = [Mount("/", app=PublicFiles(settings.public_dir))]
+    routes = [
+        *auth.routes,
+        Mount("/", app=PublicFiles(settings.public_dir)),
+    ]
     middleware = [Middleware(CsrfMiddleware, secret=settings.secret_key,  # type: ignore[arg-type]
-                             secure=settings.production)]
+                             secure=settings.production),
+                  Middleware(PersonMiddleware, engine=engine,  # type: ignore[arg-type]
+                             cookie=SessionCookie(settings.secret_key, settings.production))]
     app = Starlette(routes=routes, middleware=middleware,
                     exception_handlers=errors.HANDLERS,  # type: ignore[arg-type]
                     lifespan=lifespan)
