@@ -17,7 +17,7 @@ from starlette.routing import Mount
 
 from avf.build.publish import publish_theme
 from avf.mail import MailWorker
-from avf.service import auth, errors
+from avf.service import auth, errors, members
 from avf.service.csrf import CsrfMiddleware
 from avf.service.person_middleware import PersonMiddleware
 from avf.service.runtime import Runtime
@@ -53,6 +53,7 @@ def create_app(settings: ServiceSettings) -> Starlette:
 
     routes = [
         *auth.routes,
+        *members.routes,
         Mount("/", app=PublicFiles(settings.public_dir)),
     ]
     middleware = [Middleware(CsrfMiddleware, secret=settings.secret_key,  # type: ignore[arg-type]
