@@ -18,6 +18,7 @@ from auth_helpers import (
     engine_of,
     link_in_mail,
     link_in_outbox,
+    send_pending_links,
     sign_in,
     use_link,
 )
@@ -55,6 +56,7 @@ def app(tmp_path: Path, content: Path, smtp_server: SmtpCapture) -> Iterator[Sta
 
 
 def mails_to(app: Starlette, email: str) -> int:
+    send_pending_links(app)
     with engine_of(app).connect() as connection:
         return int(connection.execute(select(func.count()).select_from(outbox)
                                       .where(outbox.c.to_address == email)).scalar_one())
@@ -146,6 +148,10 @@ def test_an_unknown_address_gets_the_same_answer_and_no_mail(
     unknown = ask_for_link(browser(app), "inconnu@example.org")
     assert known.status_code == unknown.status_code == 200
     assert unknown.text.replace("inconnu@example.org", ELISE) == known.text
+    # The answer did not wait for the lookup: it is done afterwards, on another thread.
+    with engine_of(app).connect() as connection:
+        assert connection.execute(select(func.count()).select_from(outbox)).scalar_one() == 0
+    assert send_pending_links(app) == 1
     assert mails_to(app, ELISE) == 1
     assert mails_to(app, "inconnu@example.org") == 0
     assert app.state.runtime.mail.send_due() == 1

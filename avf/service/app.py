@@ -23,6 +23,7 @@ from avf.service.person_middleware import PersonMiddleware
 from avf.service.runtime import Runtime
 from avf.service.sessions import SessionCookie
 from avf.service.settings import ServiceSettings
+from avf.service.signin import LinkSender
 from avf.service.static import PublicFiles
 from avf.service.templating import Templates, theme_static_dir
 from avf.store import connect, migrate
@@ -34,8 +35,10 @@ def create_app(settings: ServiceSettings) -> Starlette:
     state = Runtime(settings=settings, engine=engine,
                     templates=Templates(theme_url=f"/theme/{version}"),
                     mail=MailWorker(engine, settings.smtp))
+    links = LinkSender(engine, settings.public_url, state.mail.wake)
     if settings.run_workers:
         state.workers.append((state.mail.start, state.mail.stop))
+        state.workers.append((links.start, links.stop))
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
@@ -64,4 +67,5 @@ def create_app(settings: ServiceSettings) -> Starlette:
                     exception_handlers=errors.HANDLERS,  # type: ignore[arg-type]
                     lifespan=lifespan)
     app.state.runtime = state
+    app.state.link_sender = links
     return app

@@ -7,7 +7,6 @@ checks its form (CSRF) first, then does the same.
 
 from __future__ import annotations
 
-from starlette.background import BackgroundTask
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import FormData
 from starlette.exceptions import HTTPException
@@ -24,13 +23,7 @@ from avf.service.permissions import require_person
 from avf.service.ratelimit import RateLimiter
 from avf.service.runtime import Runtime, runtime
 from avf.service.sessions import SessionCookie
-from avf.service.signin import (
-    PER_ADDRESS,
-    PER_IP,
-    send_sign_in_link,
-    sign_in_with_link,
-    sign_out,
-)
+from avf.service.signin import PER_ADDRESS, PER_IP, LinkSender, sign_in_with_link, sign_out
 from avf.store.schema import NETWORK
 
 TOO_MANY = ("Trop de demandes de lien de connexion en peu de temps. Par sécurité, patientez "
@@ -60,16 +53,14 @@ def _ask_for_link(request: Request, form: FormData) -> Response:
         return _sign_in_page(request, next_path, typed, str(error), status_code=400)
     if not limiter.allow(PER_ADDRESS, email):
         raise HTTPException(429, TOO_MANY, headers={"Retry-After": "3600"})
-    response = state.templates.render(request, "service/link_sent.html", {
+    # Looked up and sent by another thread, so that no timing tells a known address.
+    link_sender(request).submit(email, next_path)
+    return state.templates.render(request, "service/link_sent.html", {
         "email": email, "minutes": int(LIFETIME.total_seconds() // 60)})
-    # Sent after the answer, so that its timing cannot tell a known address either.
-    response.background = BackgroundTask(_send_link, state, email, next_path)
-    return response
 
 
-def _send_link(state: Runtime, email: str, next_path: str) -> None:
-    if send_sign_in_link(state.engine, email, next_path, state.settings.public_url):
-        state.mail.wake()
+def link_sender(request: Request) -> LinkSender:
+    return request.app.state.link_sender  # type: ignore[no-any-return]
 
 
 def confirm_link(request: Request) -> Response:

@@ -3,6 +3,10 @@ session, end a session. Routes are in auth.py; each step here is one transaction
 
 from __future__ import annotations
 
+import logging
+import queue
+import threading
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
@@ -19,6 +23,8 @@ from avf.service.sessions import open_session, revoke_session
 PER_ADDRESS = Limit("login-address", 5, timedelta(hours=1))
 PER_IP = Limit("login-ip", 20, timedelta(minutes=15))
 LINK_PATH = "/compte/lien/"
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -42,6 +48,57 @@ def send_sign_in_link(engine: Engine, email: str, next_path: str, public_url: st
             "name": person.display_name, "link": f"{public_url}{LINK_PATH}{token}",
             "minutes": int(LIFETIME.total_seconds() // 60)})
     return True
+
+
+class LinkSender:
+    """Sends sign-in links on a thread of its own, so the work done only for known
+    addresses delays no response — not even the next one on the same keep-alive
+    connection, as a background task of the response would. `start()` runs the thread;
+    `send_pending()` does the queued work at once (tests)."""
+
+    def __init__(self, engine: Engine, public_url: str, wake_mail: Callable[[], None]):
+        self.engine = engine
+        self.public_url = public_url
+        self.wake_mail = wake_mail
+        self._pending: queue.SimpleQueue[tuple[str, str] | None] = queue.SimpleQueue()
+        self._thread: threading.Thread | None = None
+
+    def submit(self, email: str, next_path: str) -> None:
+        self._pending.put((email, next_path))
+
+    def start(self) -> None:
+        self._thread = threading.Thread(target=self._run, name="avf-sign-in", daemon=True)
+        self._thread.start()
+
+    def stop(self, timeout: float = 10.0) -> None:
+        """Finish what is queued, then stop."""
+        self._pending.put(None)
+        if self._thread is not None:
+            self._thread.join(timeout)
+
+    def send_pending(self) -> int:
+        """Do every queued request now; return how many links were queued as mail."""
+        sent = 0
+        while True:
+            try:
+                request = self._pending.get_nowait()
+            except queue.Empty:
+                return sent
+            if request is not None:
+                sent += self._send(*request)
+
+    def _run(self) -> None:
+        while (request := self._pending.get()) is not None:
+            try:
+                self._send(*request)
+            except Exception:  # the database failed: the person will ask again
+                log.exception("sign-in link not sent")
+
+    def _send(self, email: str, next_path: str) -> bool:
+        if send_sign_in_link(self.engine, email, next_path, self.public_url):
+            self.wake_mail()
+            return True
+        return False
 
 
 def sign_in_with_link(engine: Engine, token: str, replaces: str | None = None,
