@@ -27,7 +27,7 @@ from avf.service.signin import PER_ADDRESS, PER_IP, LinkSender, sign_in_with_lin
 from avf.store.schema import NETWORK
 
 TOO_MANY = ("Trop de demandes de lien de connexion en peu de temps. Par sécurité, patientez "
-            "une heure avant de réessayer. Un lien déjà reçu par email reste valable "
+            "jusqu'à une heure avant de réessayer. Un lien déjà reçu par email reste valable "
             f"{int(LIFETIME.total_seconds() // 60)} minutes.")
 
 
