@@ -55,6 +55,8 @@ def _parser() -> argparse.ArgumentParser:
                           help="upgrade : appliquer les migrations")
     database.set_defaults(run=_database)
 
+    _users_parser(commands)
+
     watch = commands.add_parser("watch", help="servir et reconstruire à chaque modification")
     _content_and_output(watch)
     _host_and_port(watch)
@@ -69,6 +71,27 @@ def _parser() -> argparse.ArgumentParser:
     demo.add_argument("--seed", type=int, default=42)
     demo.set_defaults(run=_demo)
     return parser
+
+
+def _users_parser(commands) -> None:  # type: ignore[no-untyped-def]
+    users = commands.add_parser(
+        "users", help="comptes et rôles du service (le premier webmaster se crée ici)")
+    users.set_defaults(run=_users, users_help=users.print_help)
+    actions = users.add_subparsers(dest="action")
+    add = actions.add_parser("add", help="donner un rôle (le compte est créé s'il n'existe pas)")
+    add.add_argument("email", help="adresse email de la personne")
+    add.add_argument("--name", default="", help="son nom, tel qu'il s'affichera")
+    remove = actions.add_parser("remove-role", help="retirer un rôle (effet immédiat)")
+    remove.add_argument("email", help="adresse email de la personne")
+    for parser in (add, remove):
+        parser.add_argument("--role", required=True, metavar="ROLE",
+                            help="webmaster, admin (responsable), reporter (rédacteur·rice) "
+                                 "ou member (adhérent·e)")
+        parser.add_argument("--city", default=None, metavar="SLUG",
+                            help="la ville (obligatoire sauf pour webmaster)")
+    listing = actions.add_parser("list", help="lister les comptes et leurs rôles")
+    listing.add_argument("--city", default=None, metavar="SLUG",
+                         help="seulement les personnes qui ont un rôle dans cette ville")
 
 
 def _content_and_output(parser: argparse.ArgumentParser) -> None:
@@ -176,6 +199,29 @@ def _database(args: argparse.Namespace) -> int:
     migrate(engine)
     print(f"Base de données à jour (version {current_revision(engine)}).", file=sys.stderr)
     return EXIT_OK
+
+
+def _users(args: argparse.Namespace) -> int:
+    from avf.service import users_command as users
+
+    engines = []
+
+    def open_database():  # type: ignore[no-untyped-def]
+        engines.append(users.database_from_environment(DEFAULT_CONTENT, DEFAULT_OUTPUT))
+        return engines[-1]
+
+    try:
+        if args.action == "add":
+            return users.add(open_database, args.email, args.role, args.city, args.name)
+        if args.action == "remove-role":
+            return users.remove_role(open_database, args.email, args.role, args.city)
+        if args.action == "list":
+            return users.list_people(open_database, args.city)
+        args.users_help()
+        return EXIT_USAGE
+    finally:
+        for engine in engines:
+            engine.dispose()
 
 
 def _watch(args: argparse.Namespace) -> int:

@@ -17,10 +17,13 @@ from starlette.routing import Mount
 
 from avf.build.publish import publish_theme
 from avf.mail import MailWorker
-from avf.service import contact, errors
+from avf.service import auth, contact, errors, members
 from avf.service.csrf import CsrfMiddleware
+from avf.service.person_middleware import PersonMiddleware
 from avf.service.runtime import Runtime
+from avf.service.sessions import SessionCookie
 from avf.service.settings import ServiceSettings
+from avf.service.signin import LinkSender
 from avf.service.static import PublicFiles
 from avf.service.templating import Templates, theme_static_dir
 from avf.store import connect, migrate
@@ -32,8 +35,10 @@ def create_app(settings: ServiceSettings) -> Starlette:
     state = Runtime(settings=settings, engine=engine,
                     templates=Templates(theme_url=f"/theme/{version}"),
                     mail=MailWorker(engine, settings.smtp))
+    links = LinkSender(engine, settings.public_url, state.mail.wake)
     if settings.run_workers:
         state.workers.append((state.mail.start, state.mail.stop))
+        state.workers.append((links.start, links.stop))
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
@@ -50,13 +55,18 @@ def create_app(settings: ServiceSettings) -> Starlette:
             engine.dispose()
 
     routes = [
+        *auth.routes,
+        *members.routes,
         *contact.routes,
         Mount("/", app=PublicFiles(settings.public_dir)),  # last: everything else
     ]
     middleware = [Middleware(CsrfMiddleware, secret=settings.secret_key,  # type: ignore[arg-type]
-                             secure=settings.production)]
+                             secure=settings.production),
+                  Middleware(PersonMiddleware, engine=engine,  # type: ignore[arg-type]
+                             cookie=SessionCookie(settings.secret_key, settings.production))]
     app = Starlette(routes=routes, middleware=middleware,
                     exception_handlers=errors.HANDLERS,  # type: ignore[arg-type]
                     lifespan=lifespan)
     app.state.runtime = state
+    app.state.link_sender = links
     return app

@@ -12,9 +12,9 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
-from avf.service.auth import require_webmaster
 from avf.service.csrf import protected_form
 from avf.service.overview import PARIS, city_rows, network_figures
+from avf.service.permissions import require_webmaster
 from avf.service.runtime import runtime
 from avf.store.schema import build_jobs
 

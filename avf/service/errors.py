@@ -31,6 +31,10 @@ FRENCH = {
 
 async def http_error(request: Request, error: Exception) -> Response:
     status = error.status_code if isinstance(error, HTTPException) else 500
+    location = (getattr(error, "headers", None) or {}).get("Location")
+    if 300 <= status < 400 and location:
+        # A refusal that is a redirect (permissions.SignInRequired): no page, just go.
+        return Response(status_code=status, headers={"Location": location})
     if status == 500:
         log.exception("unhandled error on %s", request.url.path, exc_info=error)
     title, explanation = FRENCH.get(status, (f"Erreur {status}", ""))

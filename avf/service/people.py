@@ -16,6 +16,9 @@ CITY_ROLES = ("admin", "reporter", "member")
 # What a role includes: a city admin may do what a reporter or a member may, and so on.
 INCLUDES = {"admin": {"admin", "reporter", "member"}, "reporter": {"reporter", "member"},
             "member": {"member"}}
+# How pages and the `avf users` command name each role.
+ROLE_LABELS = {"webmaster": "Webmaster national", "admin": "Responsable",
+               "reporter": "Rédacteur·rice", "member": "Adhérent·e"}
 
 
 @dataclass(frozen=True)
