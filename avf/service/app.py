@@ -49,7 +49,7 @@ def create_app(settings: ServiceSettings) -> Starlette:
                 stop()
             engine.dispose()
 
-    routes = [Mount("/", app=PublicFiles(settings.public_dir))]
+    routes = [Mount("/", app=PublicFiles(settings.output_dir))]
     middleware = [Middleware(CsrfMiddleware, secret=settings.secret_key,  # type: ignore[arg-type]
                              secure=settings.production)]
     app = Starlette(routes=routes, middleware=middleware,
