@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import signal
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -155,15 +156,29 @@ def _serve(args: argparse.Namespace) -> int:
     if not args.no_build:
         status = _run_build(_options(args))
     if not (args.output / "public" / "index.html").exists():
-        print("avf serve : rien à servir (la construction a échoué)", file=sys.stderr)
+        print("avf serve : rien à servir (" + ("lancez d'abord avf build" if args.no_build
+              else "la construction a échoué") + ")", file=sys.stderr)
         return EXIT_FAILED
     settings = ServiceSettings.from_environ(args.content, args.output, public_url=site_url,
                                             pelican_settings=args.settings)
     print(f"Réseau AVF servi sur {site_url}/ — connexion : {site_url}/compte/connexion "
           "(Ctrl+C pour arrêter)", file=sys.stderr)
-    uvicorn.run(create_app(settings), host=args.host, port=args.port, log_level="warning",
-                proxy_headers=True, forwarded_allow_ips="127.0.0.1")
+    # uvicorn stops gracefully on SIGINT and SIGTERM (requests finish, workers stop), then
+    # raises the signal again: SIGTERM (systemd's stop) is then a normal exit too.
+    previous = signal.signal(signal.SIGTERM, _interrupt)
+    try:
+        uvicorn.run(create_app(settings), host=args.host, port=args.port, log_level="warning",
+                    proxy_headers=True, forwarded_allow_ips="127.0.0.1")
+    except KeyboardInterrupt:
+        pass
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+    print("Service arrêté.", file=sys.stderr)
     return status
+
+
+def _interrupt(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt
 
 
 def _database(args: argparse.Namespace) -> int:
