@@ -56,6 +56,21 @@ def _parser() -> argparse.ArgumentParser:
                           help="upgrade : appliquer les migrations")
     database.set_defaults(run=_database)
 
+    deploy = commands.add_parser("deploy", help="configuration de production")
+    targets = deploy.add_subparsers(dest="target", required=True)
+    nginx = targets.add_parser("nginx-config",
+                               help="écrire la configuration nginx sur la sortie standard")
+    nginx.add_argument("--output", type=Path, default=DEFAULT_OUTPUT,
+                       help="dossier de sortie des constructions (nginx sert son public/)")
+    nginx.add_argument("--upstream", default="127.0.0.1:8000",
+                       help="adresse du service (avf serve), hôte:port ou unix:/chemin")
+    nginx.add_argument("--server-name", action="append", required=True, metavar="NOM",
+                       help="nom de domaine du réseau (répétable)")
+    nginx.add_argument("--listen", default="80", help="port (ou adresse:port) d'écoute")
+    nginx.add_argument("--brotli", action="store_true",
+                       help="servir aussi les fichiers .br (module brotli de nginx installé)")
+    nginx.set_defaults(run=_nginx_config)
+
     watch = commands.add_parser("watch", help="servir et reconstruire à chaque modification")
     _content_and_output(watch)
     _host_and_port(watch)
@@ -190,6 +205,18 @@ def _database(args: argparse.Namespace) -> int:
     engine = connect(settings.database_url)
     migrate(engine)
     print(f"Base de données à jour (version {current_revision(engine)}).", file=sys.stderr)
+    return EXIT_OK
+
+
+def _nginx_config(args: argparse.Namespace) -> int:
+    from avf.deploy import DeployError, nginx_config
+
+    try:
+        print(nginx_config(args.output, args.upstream, args.server_name, args.listen,
+                           args.brotli), end="")
+    except DeployError as error:
+        print(f"avf deploy : {error}", file=sys.stderr)
+        return EXIT_USAGE
     return EXIT_OK
 
 

@@ -7,19 +7,17 @@ from __future__ import annotations
 import gzip
 import http.client
 import os
-import threading
 import time
 from collections.abc import Iterator
 from email.utils import formatdate
 from pathlib import Path
 
 import pytest
-import uvicorn
 from starlette.testclient import TestClient
 
 from avf.service import create_app
 from avf.service.static import accepted_encodings
-from tests.conftest import build, free_port, post, service_settings, write, write_city
+from tests.conftest import build, post, service_settings, serving, write, write_city
 
 PHOTO = bytes(range(256)) * 800  # 200 KB standing for a photo
 MEMBER_SECRET = "Réunion du bureau réservée aux adhérents"
@@ -258,24 +256,11 @@ def test_accept_encoding_weights() -> None:
 
 @pytest.fixture
 def served_on_socket(site: Path, tmp_path: Path) -> Iterator[int]:
-    """The service under uvicorn in a thread, on a free port of loopback."""
+    """The service under uvicorn, on a real socket."""
     settings = service_settings(site, site / "content", run_workers=False,
                                 data_dir=tmp_path / "var")
-    port = free_port()
-    server = uvicorn.Server(uvicorn.Config(create_app(settings), host="127.0.0.1", port=port,
-                                           log_level="warning"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 20
-    while not server.started:
-        if time.monotonic() > deadline or not thread.is_alive():
-            pytest.fail("the service did not start")
-        time.sleep(0.02)
-    try:
+    with serving(create_app(settings)) as port:
         yield port
-    finally:
-        server.should_exit = True
-        thread.join(timeout=10)
 
 
 def raw_get(port: int, path: str, **headers: str) -> tuple[int, dict[str, str], bytes]:
