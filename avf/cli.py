@@ -182,8 +182,10 @@ def _serve(args: argparse.Namespace) -> int:
     # raises the signal again: SIGTERM (systemd's stop) is then a normal exit too.
     previous = signal.signal(signal.SIGTERM, _interrupt)
     try:
+        # X-Forwarded-* are trusted from 127.0.0.1 (nginx on the same machine), or from the
+        # addresses in FORWARDED_ALLOW_IPS (uvicorn's own variable).
         uvicorn.run(create_app(settings), host=args.host, port=args.port, log_level="warning",
-                    proxy_headers=True, forwarded_allow_ips="127.0.0.1")
+                    proxy_headers=True)
     except KeyboardInterrupt:
         pass
     finally:

@@ -8,6 +8,7 @@ from __future__ import annotations
 import gzip
 import http.client
 import os
+import re
 import shutil
 import subprocess
 import time
@@ -19,6 +20,7 @@ from starlette.applications import Starlette
 from starlette.testclient import TestClient
 from starlette.types import Receive, Scope, Send
 
+from avf.cli import main
 from avf.deploy import nginx_config
 from avf.service import create_app
 from tests.conftest import build, free_port, post, service_settings, serving, write, write_city
@@ -228,7 +230,7 @@ def test_nginx_hands_the_service_its_paths(nginx: int, site: Path, service_port:
         # A member page without a session: the service refuses it (sign-in redirect or
         # 401/403 once auth is merged), nginx never reads it from disk.
         for member_path in ("/membres/lyon/", "/membres/lyon/actualites/bureau.html"):
-            status, headers, body = get(nginx, member_path)
+            status, _headers, body = get(nginx, member_path)
             assert member_path in recorder.requests
             assert status != 200 and MEMBER_SECRET.encode() not in body, member_path
 
@@ -254,3 +256,33 @@ def test_nginx_hands_the_service_its_paths(nginx: int, site: Path, service_port:
 
 def has_route(app: Starlette, path: str) -> bool:
     return any(getattr(route, "path", None) == path for route in app.routes)
+
+
+def test_the_command_prints_a_complete_configuration(tmp_path: Path,
+                                                     capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["deploy", "nginx-config", "--output", str(tmp_path / "sortie"),
+                 "--upstream", "127.0.0.1:8001", "--server-name", "avf.example.org",
+                 "--server-name", "www.avf.example.org"]) == 0
+    config = capsys.readouterr().out
+    assert re.search(r"@[A-Z_]+@", config) is None  # every placeholder filled
+    # The one folder nginx reads: OUT/public (never OUT/members, never OUT itself).
+    assert re.findall(r"^\s*(root|alias)\s+(\S+);", config, re.MULTILINE) == \
+        [("root", str(tmp_path / "sortie" / "public"))]
+    assert "server 127.0.0.1:8001;" in config
+    assert "server_name avf.example.org www.avf.example.org;" in config
+    assert "text/calendar ics;" in config and "# brotli_static" in config
+
+
+@pytest.mark.parametrize("options", [
+    ["--upstream", "127.0.0.1:8000; include /etc/passwd"],
+    ["--server-name", "avf.example.org { }"],
+    ["--output", "/srv/avf/sortie avec espace"],
+])
+def test_the_command_refuses_values_that_would_break_the_configuration(
+        options: list[str], capsys: pytest.CaptureFixture[str]) -> None:
+    arguments = {"--output": "/srv/avf/output", "--upstream": "127.0.0.1:8000",
+                 "--server-name": "avf.example.org"}
+    arguments.update(zip(options[::2], options[1::2], strict=True))
+    assert main(["deploy", "nginx-config", *[part for pair in arguments.items()
+                                             for part in pair]]) == 2
+    assert "valeur impossible dans une configuration nginx" in capsys.readouterr().err
