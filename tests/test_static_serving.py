@@ -133,6 +133,8 @@ def test_a_photo_is_served_in_ranges(client: TestClient) -> None:
     assert part.status_code == 206
     assert part.content == PHOTO[1000:2000]
     assert part.headers["content-range"] == f"bytes 1000-1999/{len(PHOTO)}"
+    page = client.get("/lyon/").content  # small files are read whole, ranges still work
+    assert client.get("/lyon/", headers={"Range": "bytes=0-99"}).content == page[:100]
 
 
 def test_only_get_and_head(client: TestClient) -> None:
