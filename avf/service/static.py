@@ -121,10 +121,10 @@ class PublicFiles:
         variants = {encoding: self.public_file(f"{original.real_path}{suffix}")
                     for encoding, suffix in PRECOMPRESSED.items()}
         chosen, encoding = original, None
-        for candidate in encodings:
-            variant = variants[candidate]
+        for accepted in encodings:
+            variant = variants[accepted]
             if variant is not None:
-                chosen, encoding = variant, candidate
+                chosen, encoding = variant, accepted
                 break
         body = None
         if whole and chosen.stat.st_size <= SMALL_FILE:
