@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import signal
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -56,6 +57,20 @@ def _parser() -> argparse.ArgumentParser:
     database.set_defaults(run=_database)
 
     _users_parser(commands)
+    deploy = commands.add_parser("deploy", help="configuration de production")
+    targets = deploy.add_subparsers(dest="target", required=True)
+    nginx = targets.add_parser("nginx-config",
+                               help="écrire la configuration nginx sur la sortie standard")
+    nginx.add_argument("--output", type=Path, default=DEFAULT_OUTPUT,
+                       help="dossier de sortie des constructions (nginx sert son public/)")
+    nginx.add_argument("--upstream", default="127.0.0.1:8000",
+                       help="adresse du service (avf serve), hôte:port ou unix:/chemin")
+    nginx.add_argument("--server-name", action="append", required=True, metavar="NOM",
+                       help="nom de domaine du réseau (répétable)")
+    nginx.add_argument("--listen", default="80", help="port (ou adresse:port) d'écoute")
+    nginx.add_argument("--brotli", action="store_true",
+                       help="servir aussi les fichiers .br (module brotli de nginx installé)")
+    nginx.set_defaults(run=_nginx_config)
 
     watch = commands.add_parser("watch", help="servir et reconstruire à chaque modification")
     _content_and_output(watch)
@@ -178,15 +193,31 @@ def _serve(args: argparse.Namespace) -> int:
     if not args.no_build:
         status = _run_build(_options(args))
     if not (args.output / "public" / "index.html").exists():
-        print("avf serve : rien à servir (la construction a échoué)", file=sys.stderr)
+        print("avf serve : rien à servir (" + ("lancez d'abord avf build" if args.no_build
+              else "la construction a échoué") + ")", file=sys.stderr)
         return EXIT_FAILED
     settings = ServiceSettings.from_environ(args.content, args.output, public_url=site_url,
                                             pelican_settings=args.settings)
     print(f"Réseau AVF servi sur {site_url}/ — connexion : {site_url}/compte/connexion "
           "(Ctrl+C pour arrêter)", file=sys.stderr)
-    uvicorn.run(create_app(settings), host=args.host, port=args.port, log_level="warning",
-                proxy_headers=True, forwarded_allow_ips="127.0.0.1")
+    # uvicorn stops gracefully on SIGINT and SIGTERM (requests finish, workers stop), then
+    # raises the signal again: SIGTERM (systemd's stop) is then a normal exit too.
+    previous = signal.signal(signal.SIGTERM, _interrupt)
+    try:
+        # X-Forwarded-* are trusted from 127.0.0.1 (nginx on the same machine), or from the
+        # addresses in FORWARDED_ALLOW_IPS (uvicorn's own variable).
+        uvicorn.run(create_app(settings), host=args.host, port=args.port, log_level="warning",
+                    proxy_headers=True)
+    except KeyboardInterrupt:
+        pass
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+    print("Service arrêté.", file=sys.stderr)
     return status
+
+
+def _interrupt(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt
 
 
 def _database(args: argparse.Namespace) -> int:
@@ -222,6 +253,18 @@ def _users(args: argparse.Namespace) -> int:
     finally:
         for engine in engines:
             engine.dispose()
+
+
+def _nginx_config(args: argparse.Namespace) -> int:
+    from avf.deploy import DeployError, nginx_config
+
+    try:
+        print(nginx_config(args.output, args.upstream, args.server_name, args.listen,
+                           args.brotli), end="")
+    except DeployError as error:
+        print(f"avf deploy : {error}", file=sys.stderr)
+        return EXIT_USAGE
+    return EXIT_OK
 
 
 def _watch(args: argparse.Namespace) -> int:

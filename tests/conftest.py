@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
 import socket
 import textwrap
+import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -134,3 +136,25 @@ def service_settings(tmp_path: Path, content: Path, smtp: SmtpCapture | None = N
     return ServiceSettings.from_environ(content, tmp_path / "output",
                                         public_url=TEST_SITE_URL, environ=environ,
                                         **overrides)
+
+
+@contextlib.contextmanager
+def serving(app: object, port: int | None = None) -> Iterator[int]:
+    """An ASGI app under uvicorn in a thread, on a free port of loopback, for real sockets."""
+    import uvicorn
+
+    port = port or free_port()
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port,  # type: ignore[arg-type]
+                                           log_level="warning"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 20
+    while not server.started:
+        if time.monotonic() > deadline or not thread.is_alive():
+            raise RuntimeError("the service did not start")
+        time.sleep(0.02)
+    try:
+        yield port
+    finally:
+        server.should_exit = True
+        thread.join(timeout=10)

@@ -58,7 +58,7 @@ def create_app(settings: ServiceSettings) -> Starlette:
         *auth.routes,
         *members.routes,
         *contact.routes,
-        Mount("/", app=PublicFiles(settings.public_dir)),  # last: everything else
+        Mount("/", app=PublicFiles(settings.output_dir)),  # last: everything else
     ]
     middleware = [Middleware(CsrfMiddleware, secret=settings.secret_key,  # type: ignore[arg-type]
                              secure=settings.production),

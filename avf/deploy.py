@@ -1,0 +1,86 @@
+"""The production nginx configuration, rendered from deploy/nginx/avf.conf.
+
+A template rather than a hand-copied file: the webmaster reads real nginx syntax, and the
+parts that must match the service (types, charsets, cache and security headers) are
+written from `avf.service.static_headers`, so nginx and `avf serve` never disagree.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import defaultdict
+from pathlib import Path
+
+from avf.build.options import PROJECT_ROOT
+from avf.service import static_headers as headers
+
+TEMPLATE = PROJECT_ROOT / "deploy" / "nginx" / "avf.conf"
+BROTLI_ON = "brotli_static on;  # module: Debian's libnginx-mod-http-brotli-static"
+BROTLI_OFF = "# brotli_static on;  (install libnginx-mod-http-brotli-static, add --brotli)"
+# Values pasted into the configuration: no spaces, quotes, braces or semicolons, so a
+# value can never end a directive and start another.
+SAFE_VALUE = re.compile(r"^[A-Za-z0-9._:/\[\]@*~-]+$")
+
+
+class DeployError(ValueError):
+    """An option the configuration cannot be made from (the message says which)."""
+
+
+def nginx_config(output_dir: Path, upstream: str, server_names: list[str],
+                 listen: str = "80", brotli: bool = False) -> str:
+    """The nginx `upstream`, `map` and `server` blocks serving `output_dir`."""
+    public = output_dir.resolve() / "public"
+    for name, value in [("--output", str(public)), ("--upstream", upstream),
+                        ("--listen", listen), *(("--server-name", n) for n in server_names)]:
+        if not SAFE_VALUE.match(value):
+            raise DeployError(f"{name} : valeur impossible dans une configuration nginx "
+                              f"({value!r})")
+    if not server_names:
+        raise DeployError("--server-name : donnez au moins un nom de domaine")
+    values = {
+        "UPSTREAM": upstream, "LISTEN": listen, "SERVER_NAME": " ".join(server_names),
+        "PUBLIC_DIR": str(public), "BROTLI": BROTLI_ON if brotli else BROTLI_OFF,
+        "TYPES": _types(), "CHARSET_TYPES": " ".join(sorted(headers.TEXT_TYPES - {"text/html"})),
+        "CACHE_MAP": _cache_map(), "SECURITY_HEADERS": _security_headers(),
+        "FEED_LOCATIONS": _feed_locations(),
+    }
+    text = TEMPLATE.read_text(encoding="utf-8")
+    for name, value in values.items():
+        text = text.replace(f"@{name}@", value)
+    return text
+
+
+def _types() -> str:
+    by_type: dict[str, list[str]] = defaultdict(list)
+    for extension, media_type in headers.CONTENT_TYPES.items():
+        by_type[media_type].append(extension)
+    return "\n".join(f"        {media_type} {' '.join(extensions)};"
+                     for media_type, extensions in by_type.items())
+
+
+def _cache_map() -> str:
+    revalidated = "|".join(sorted(headers.REVALIDATED))
+    return "\n".join([
+        f'    "~{headers.THEME_VERSIONED.pattern}" "{headers.CACHE_IMMUTABLE}";',
+        f'    "~*(/|\\.({revalidated}))$" "{headers.CACHE_REVALIDATE}";',
+        f'    default "{headers.CACHE_MEDIA}";',
+    ])
+
+
+def _security_headers() -> str:
+    return "\n".join(f'        add_header {name} "{value}" always;'
+                     for name, value in headers.SECURITY_HEADERS.items())
+
+
+def _feed_locations() -> str:
+    """Feeds named `atom.xml` get their own type (nginx maps types by extension only)."""
+    blocks = []
+    for suffix, media_type in headers.FEED_TYPES.items():
+        pattern = re.escape(suffix)
+        blocks.append(
+            f"        location ~ {pattern}$ {{  # feed readers want the feed's own type\n"
+            f"            types {{ }}\n"
+            f"            default_type {media_type};\n"
+            f"            try_files $uri =404;\n"
+            f"        }}")
+    return "\n".join(blocks)

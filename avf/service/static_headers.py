@@ -1,0 +1,77 @@
+"""What a published file is sent with: its Content-Type, its Cache-Control and the security
+headers. One table for the service (`static.PublicFiles`) and for the nginx configuration
+(`avf.deploy.nginx`), so the two ways of serving OUT/public never disagree."""
+
+from __future__ import annotations
+
+import re
+from pathlib import PurePosixPath
+
+# Extension → media type. Our own table rather than the system's (`/etc/mime.types`, or
+# nginx's own): those differ between machines, and Debian's lacks `.ics` and `.webmanifest`.
+CONTENT_TYPES = {
+    "html": "text/html", "htm": "text/html", "css": "text/css",
+    "js": "text/javascript", "mjs": "text/javascript",  # RFC 9239
+    "xml": "application/xml", "atom": "application/atom+xml", "rss": "application/rss+xml",
+    "ics": "text/calendar", "json": "application/json", "map": "application/json",
+    "webmanifest": "application/manifest+json", "txt": "text/plain", "csv": "text/csv",
+    "svg": "image/svg+xml", "png": "image/png", "jpg": "image/jpeg", "jpeg": "image/jpeg",
+    "gif": "image/gif", "webp": "image/webp", "avif": "image/avif",
+    "ico": "image/vnd.microsoft.icon",
+    "woff2": "font/woff2", "woff": "font/woff", "ttf": "font/ttf", "otf": "font/otf",
+    "pdf": "application/pdf", "mp3": "audio/mpeg", "ogg": "audio/ogg", "mp4": "video/mp4",
+    "webm": "video/webm", "odt": "application/vnd.oasis.opendocument.text",
+    "docx": "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+    "gz": "application/gzip",
+}
+DEFAULT_TYPE = "application/octet-stream"
+# Pelican names its feeds `atom.xml` and `rss.xml` (a city's, the portal's, and any
+# `<name>.atom.xml` a setting turns on): feed readers want the feed's own type.
+FEED_TYPES = {"atom.xml": "application/atom+xml", "rss.xml": "application/rss+xml"}
+# Text types, sent with `; charset=utf-8`: every file the build writes is UTF-8.
+TEXT_TYPES = frozenset(
+    media_type for media_type in CONTENT_TYPES.values()
+    if media_type.startswith("text/") or media_type in {
+        "application/xml", "application/atom+xml", "application/rss+xml",
+        "application/json", "application/manifest+json", "image/svg+xml"})
+
+# Cache lifetimes, in seconds.
+IMMUTABLE_MAX_AGE = 365 * 24 * 60 * 60  # 1 year: /theme/<version>/ never changes
+MEDIA_MAX_AGE = 24 * 60 * 60  # 1 day: a volunteer may replace a photo under the same name
+# Theme files live under a version named after their content hash (publish_theme).
+THEME_VERSIONED = re.compile(r"^/theme/[0-9a-f]{8,64}/.")
+# Pages, feeds and agendas change with every volunteer edit across 350 sites: browsers and
+# proxies keep them but ask again each time (`no-cache`), and the ETag makes that a 304.
+REVALIDATED = frozenset({"html", "htm", "xml", "atom", "rss", "ics", "json", "webmanifest",
+                         "txt"})
+
+CACHE_IMMUTABLE = f"public, max-age={IMMUTABLE_MAX_AGE}, immutable"
+CACHE_REVALIDATE = "no-cache"
+CACHE_MEDIA = f"public, max-age={MEDIA_MAX_AGE}"
+
+SECURITY_HEADERS = {
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "strict-origin-when-cross-origin",
+    "X-Frame-Options": "SAMEORIGIN",
+}
+
+
+def extension(path: str) -> str:
+    return PurePosixPath(path).suffix.lstrip(".").lower()
+
+
+def content_type(path: str) -> str:
+    """The Content-Type header of the file at URL path `path` (with its charset)."""
+    name = PurePosixPath(path).name.lower()
+    media_type = next((feed for suffix, feed in FEED_TYPES.items() if name.endswith(suffix)),
+                      CONTENT_TYPES.get(extension(name), DEFAULT_TYPE))
+    return f"{media_type}; charset=utf-8" if media_type in TEXT_TYPES else media_type
+
+
+def cache_control(path: str) -> str:
+    """The Cache-Control header of the file at URL path `path`."""
+    if THEME_VERSIONED.match(path):
+        return CACHE_IMMUTABLE
+    if path.endswith("/") or extension(path) in REVALIDATED:
+        return CACHE_REVALIDATE
+    return CACHE_MEDIA

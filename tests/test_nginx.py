@@ -1,0 +1,283 @@
+"""The production setup for real: Debian's nginx, run unprivileged in the foreground with
+the configuration `avf deploy nginx-config` renders from deploy/nginx/avf.conf, in front of
+the service under uvicorn. Skipped when nginx is not installed, except in CI (`CI` set),
+where it must run."""
+
+from __future__ import annotations
+
+import gzip
+import http.client
+import os
+import re
+import shutil
+import subprocess
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from starlette.applications import Starlette
+from starlette.testclient import TestClient
+from starlette.types import Receive, Scope, Send
+
+from avf.cli import main
+from avf.deploy import nginx_config
+from avf.service import create_app
+from tests.conftest import build, free_port, post, service_settings, serving, write, write_city
+
+NGINX = shutil.which("nginx") or next(
+    (path for path in ("/usr/sbin/nginx", "/usr/local/sbin/nginx") if os.access(path, os.X_OK)),
+    None)
+BROTLI_MODULE = Path("/usr/lib/nginx/modules/ngx_http_brotli_static_module.so")
+MEMBER_SECRET = "Compte rendu du bureau, réservé aux adhérents"
+
+MAIN_CONFIG = """\
+{user}
+{brotli}
+worker_processes 1;
+pid {prefix}/nginx.pid;
+error_log {prefix}/error.log;
+events {{ worker_connections 64; }}
+http {{
+    access_log {prefix}/access.log;
+    client_body_temp_path {prefix}/body;
+    proxy_temp_path {prefix}/proxy;
+    fastcgi_temp_path {prefix}/fastcgi;
+    uwsgi_temp_path {prefix}/uwsgi;
+    scgi_temp_path {prefix}/scgi;
+    include {prefix}/avf.conf;
+}}
+"""
+
+
+@pytest.fixture(scope="module")
+def nginx_binary() -> str:
+    if NGINX is None:
+        if os.environ.get("CI"):
+            pytest.fail("nginx is not installed: .ci/run installs it before the tests")
+        pytest.skip("nginx is not installed (apt-get install nginx); CI runs this test")
+    return NGINX
+
+
+@pytest.fixture(scope="module")
+def site(tmp_path_factory: pytest.TempPathFactory, nginx_binary: str) -> Path:
+    """A built network, with what the theme will add: precompressed pages, a city 404."""
+    root = tmp_path_factory.mktemp("production")
+    content = root / "content"
+    write(content / "_network" / "pages" / "a-propos.md",
+          '---\ntitle: "Le réseau AVF"\n---\n\nLe réseau des AVF.\n')
+    write_city(content, "lyon", {
+        "posts/2026-10-01-rentree.md": post("Rentrée"),
+        "posts/2026-10-02-bureau.md": post("Bureau", extra="visibility: members",
+                                           body=MEMBER_SECRET),
+    })
+    write_city(content, "rennes", {"posts/2026-10-01-a.md": post("Rennes")})
+    assert build(content, root / "output").ok
+    lyon = root / "output" / "public" / "lyon"
+    page = (lyon / "index.html").read_bytes()
+    (lyon / "index.html.gz").write_bytes(gzip.compress(page))
+    (lyon / "index.html.br").write_bytes(b"brotli stand-in: never decoded by the servers")
+    write(lyon / "404.html", "<h1>AVF Lyon : cette page n'existe pas</h1>")
+    write(lyon / ".brouillon.html", "<p>hors du site</p>")  # an editor's leftover
+    # The worst dot path: a link like those publishing swaps in, to the members' pages.
+    (root / "output" / "public" / ".lien").symlink_to(root / "output" / "members" / "lyon")
+    (root / "secret.txt").write_text("hors du site")
+    return root
+
+
+class Recorder:
+    """The service app, noting every request that reaches it and its headers."""
+
+    def __init__(self, app: Starlette):
+        self.app = app
+        self.requests: dict[str, dict[str, str]] = {}
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http":
+            self.requests[scope["path"]] = {name.decode(): value.decode()
+                                            for name, value in scope["headers"]}
+        await self.app(scope, receive, send)
+
+
+@pytest.fixture(scope="module")
+def service_port() -> int:
+    return free_port()
+
+
+@pytest.fixture(scope="module")
+def nginx(site: Path, nginx_binary: str, service_port: int,
+          tmp_path_factory: pytest.TempPathFactory) -> Iterator[int]:
+    """nginx in the foreground on a free port, its upstream the (not yet started) service."""
+    prefix = tmp_path_factory.mktemp("nginx")
+    port = free_port()
+    brotli = BROTLI_MODULE.exists()
+    (prefix / "avf.conf").write_text(nginx_config(
+        site / "output", f"127.0.0.1:{service_port}", ["avf.test"],
+        listen=f"127.0.0.1:{port}", brotli=brotli))
+    (prefix / "nginx.conf").write_text(MAIN_CONFIG.format(
+        prefix=prefix,
+        # As root (CI containers), workers would become `nobody`, who cannot read the
+        # test's private temporary folders.
+        user="user root;" if os.geteuid() == 0 else "",
+        brotli=f"load_module {BROTLI_MODULE};" if brotli else ""))
+    command = [nginx_binary, "-p", str(prefix), "-c", str(prefix / "nginx.conf"), "-e", "stderr"]
+    checked = subprocess.run([*command, "-t"], capture_output=True, text=True, timeout=30)
+    assert checked.returncode == 0, checked.stderr
+    assert "warn" not in checked.stderr, checked.stderr
+    process = subprocess.Popen([*command, "-g", "daemon off;"], stderr=subprocess.PIPE,
+                               text=True)
+    try:
+        deadline = time.monotonic() + 20
+        while True:
+            try:
+                get(port, "/")
+                break
+            except OSError:
+                if process.poll() is not None or time.monotonic() > deadline:
+                    pytest.fail(f"nginx did not start: {process.communicate()[1]}")
+                time.sleep(0.05)
+        yield port
+    finally:
+        process.terminate()
+        process.communicate(timeout=20)
+
+
+def get(port: int, path: str, method: str = "GET", **headers: str,
+        ) -> tuple[int, dict[str, str], bytes]:
+    """A request whose path is sent byte for byte; headers by lower-case name."""
+    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+    try:
+        connection.putrequest(method, path, skip_accept_encoding=True)
+        for name, value in headers.items():
+            connection.putheader(name.replace("_", "-"), value)
+        connection.endheaders()
+        response = connection.getresponse()
+        received = {}
+        for name, value in response.getheaders():
+            received[name.lower()] = f"{received[name.lower()]}, {value}" \
+                if name.lower() in received else value
+        return response.status, received, response.read()
+    finally:
+        connection.close()
+
+
+def test_nginx_serves_the_public_sites_from_disk(nginx: int, site: Path) -> None:
+    """The service is not running: public pages still come, member pages never do."""
+    status, headers, body = get(nginx, "/lyon/")
+    assert status == 200 and "Rentrée" in body.decode()
+    assert headers["server"] == "nginx" and "etag" in headers
+    assert get(nginx, "/lyon/", If_None_Match=headers["etag"])[0] == 304
+    assert get(nginx, "/lyon")[1]["location"] == "/lyon/"
+    assert get(nginx, "/lyon?depuis=affiche")[1]["location"] == "/lyon/?depuis=affiche"
+
+    status, gzipped, body = get(nginx, "/lyon/", Accept_Encoding="gzip")
+    assert gzipped["content-encoding"] == "gzip" and "Accept-Encoding" in gzipped["vary"]
+    assert gzip.decompress(body).decode() == (site / "output/public/lyon/index.html").read_text()
+    if BROTLI_MODULE.exists():  # Debian's libnginx-mod-http-brotli-static
+        assert get(nginx, "/lyon/", Accept_Encoding="br, gzip")[2].startswith(b"brotli")
+    refused = get(nginx, "/lyon/", Accept_Encoding="br;q=0, gzip;q=0")
+    assert "content-encoding" not in refused[1] and refused[2].startswith(b"<!DOCTYPE")
+
+    missing = get(nginx, "/lyon/perdu.html")
+    assert missing[0] == 404 and "AVF Lyon : cette page" in missing[2].decode()
+    assert get(nginx, "/lyon/media/")[0] == 404  # no folder listing
+
+    for member_path in ("/membres/lyon/", "/membres/lyon/actualites/bureau.html"):
+        status, _headers, body = get(nginx, member_path)
+        assert status == 502, member_path  # handed to the service, which is down
+        assert MEMBER_SECRET.encode() not in body
+
+
+def test_nginx_sends_the_same_types_and_cache_headers_as_the_service(
+        nginx: int, site: Path, tmp_path: Path) -> None:
+    settings = service_settings(site, site / "content", run_workers=False,
+                                data_dir=tmp_path / "var")
+    with TestClient(create_app(settings)) as service:
+        home = service.get("/lyon/").text
+        stylesheet = home[home.index("/theme/"):home.index('"', home.index("/theme/"))]
+        for url in ("/", "/lyon/", "/lyon/atom.xml", "/lyon/agenda.ics", "/atom.xml",
+                    stylesheet, "/lyon/actualites/rentree.html"):
+            direct = service.get(url, headers={"Accept-Encoding": "identity"})
+            status, headers, body = get(nginx, url)
+            assert status == direct.status_code == 200, url
+            assert body == direct.content, url
+            for name in ("content-type", "cache-control", "x-content-type-options",
+                         "referrer-policy", "x-frame-options"):
+                assert headers[name] == direct.headers[name], (url, name)
+        assert get(nginx, stylesheet)[1]["cache-control"] == \
+            "public, max-age=31536000, immutable"
+
+
+def test_nginx_hands_the_service_its_paths(nginx: int, site: Path, service_port: int,
+                                           tmp_path: Path) -> None:
+    settings = service_settings(site, site / "content", run_workers=False,
+                                data_dir=tmp_path / "var")
+    app = create_app(settings)
+    recorder = Recorder(app)
+    with serving(recorder, service_port):
+        # Sign-in is the service's page, with its form.
+        status, _headers, body = get(nginx, "/compte/connexion")
+        forwarded = recorder.requests["/compte/connexion"]
+        assert status == 200 and "<h1>Me connecter</h1>" in body.decode()
+        assert 'name="email"' in body.decode()
+        assert forwarded["host"] == f"127.0.0.1:{nginx}"
+        assert forwarded["x-forwarded-proto"] == "http"
+        assert forwarded["x-forwarded-for"] == "127.0.0.1"
+
+        # A member page without a session: the service sends the visitor to sign in;
+        # nginx never reads it from disk.
+        for member_path in ("/membres/lyon/", "/membres/lyon/actualites/bureau.html"):
+            status, headers, body = get(nginx, member_path)
+            assert member_path in recorder.requests
+            assert status == 303, member_path
+            assert headers["location"].startswith("/compte/connexion?suivant=")
+            assert MEMBER_SECRET.encode() not in body, member_path
+
+        for path in ("/hooks/git", "/admin/", "/editeur/lyon/", "/contact/lyon"):
+            get(nginx, path)
+            assert path in recorder.requests, path
+
+        # Public pages never reach the service; misses without a 404.html of their own do.
+        recorder.requests.clear()
+        assert get(nginx, "/lyon/")[0] == 200 and get(nginx, "/rennes/")[0] == 200
+        assert get(nginx, "/lyon/perdu.html")[0] == 404
+        assert recorder.requests == {}
+        status, _headers, body = get(nginx, "/rennes/perdu.html")
+        assert status == 404 and "introuvable" in body.decode().lower()
+
+        for attempt in ("/.releases/", "/lyon/.brouillon.html", "/.lien/index.html",
+                        "/../secret.txt", "/lyon/../../secret.txt", "/%2e%2e/secret.txt",
+                        "/lyon/../../members/lyon/index.html", "/theme/../../secret.txt"):
+            status, _headers, body = get(nginx, attempt)
+            assert status in (400, 404), (attempt, status)
+            assert b"hors du site" not in body and MEMBER_SECRET.encode() not in body
+
+
+def test_the_command_prints_a_complete_configuration(tmp_path: Path,
+                                                     capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["deploy", "nginx-config", "--output", str(tmp_path / "sortie"),
+                 "--upstream", "127.0.0.1:8001", "--server-name", "avf.example.org",
+                 "--server-name", "www.avf.example.org"]) == 0
+    config = capsys.readouterr().out
+    assert re.search(r"@[A-Z_]+@", config) is None  # every placeholder filled
+    # The one folder nginx reads: OUT/public (never OUT/members, never OUT itself).
+    assert re.findall(r"^\s*(root|alias)\s+(\S+);", config, re.MULTILINE) == \
+        [("root", str(tmp_path / "sortie" / "public"))]
+    assert "server 127.0.0.1:8001;" in config
+    assert "server_name avf.example.org www.avf.example.org;" in config
+    assert "text/calendar ics;" in config and "# brotli_static" in config
+
+
+@pytest.mark.parametrize("options", [
+    ["--upstream", "127.0.0.1:8000; include /etc/passwd"],
+    ["--server-name", "avf.example.org { }"],
+    ["--output", "/srv/avf/sortie avec espace"],
+])
+def test_the_command_refuses_values_that_would_break_the_configuration(
+        options: list[str], capsys: pytest.CaptureFixture[str]) -> None:
+    arguments = {"--output": "/srv/avf/output", "--upstream": "127.0.0.1:8000",
+                 "--server-name": "avf.example.org"}
+    arguments.update(zip(options[::2], options[1::2], strict=True))
+    assert main(["deploy", "nginx-config", *[part for pair in arguments.items()
+                                             for part in pair]]) == 2
+    assert "valeur impossible dans une configuration nginx" in capsys.readouterr().err
