@@ -137,6 +137,15 @@ def test_a_photo_is_served_in_ranges(client: TestClient) -> None:
     assert client.get("/lyon/", headers={"Range": "bytes=0-99"}).content == page[:100]
 
 
+def test_public_files_set_no_cookie_but_service_forms_do(site: Path) -> None:
+    """Shared caches keep responses without cookies: only a page with a form sets one."""
+    settings = service_settings(site, site / "content", run_workers=False)
+    with TestClient(create_app(settings)) as fresh:  # a visitor without any cookie yet
+        for url in ("/", "/lyon/", "/lyon/atom.xml", theme_css(fresh)):
+            assert "set-cookie" not in fresh.get(url).headers, url
+        assert "avf_csrf=" in fresh.get("/compte/connexion").headers["set-cookie"]
+
+
 def test_only_get_and_head(client: TestClient) -> None:
     for method in ("POST", "PUT", "DELETE"):
         response = client.request(method, "/lyon/", headers={"Origin": "http://testserver"})

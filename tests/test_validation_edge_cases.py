@@ -8,7 +8,7 @@ import pytest
 
 from avf.content import load_city, load_network
 from avf.content.documents import read_document
-from tests.conftest import CITY_YAML, post, write, write_city
+from tests.conftest import CITY_YAML, build, post, write, write_city
 from tests.test_validation import only_problem, problems_of
 
 
@@ -133,3 +133,21 @@ def test_every_problem_keeps_the_others(network: Path) -> None:
     write_city(network, "lyon", {"posts/a.md": post("A", extra="status: brouillon"),
                                  "posts/b.md": post("B", body="[x](www.x.fr)")})
     assert len(problems_of(network)) == 2
+
+
+def test_symbolic_links_are_refused_and_never_published(network: Path, tmp_path: Path) -> None:
+    secret = write(tmp_path / "server" / "hostname", "serveur-interne-7731\n")
+    folder = write_city(network, "lyon", {"posts/2026-10-01-a.md": post("A")})
+    (folder / "media").mkdir()
+    (folder / "media" / "fuite.jpg").symlink_to(secret)
+    (folder / "pages").mkdir()
+    (folder / "pages" / "ailleurs").symlink_to(secret.parent, target_is_directory=True)
+    problems = problems_of(network)
+    assert [(p.file, p.line) for p in problems] == [
+        ("content/lyon/media/fuite.jpg", None), ("content/lyon/pages/ailleurs", None)]
+    assert all("lien symbolique" in p.message and p.severity == "error" for p in problems)
+    output = tmp_path / "output"
+    result = build(network, output)
+    assert [r.status for r in result.results] == ["failed"]
+    published = [p for p in output.rglob("*") if p.is_file()]
+    assert not any(b"serveur-interne-7731" in p.read_bytes() for p in published)

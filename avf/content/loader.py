@@ -72,13 +72,32 @@ def load_city(content_root: Path, slug: str) -> CityContent:
             content.city = read_city_card(card, f"{shown}/city.yaml", slug)
         except ContentError as error:
             content.problems.append(error.problem)
+    content.problems.extend(_symbolic_links(folder, shown))
     _load_documents(content, shown, network=False)
     return content
+
+
+def _symbolic_links(folder: Path, shown: str) -> list[Problem]:
+    """A symbolic link in the content would publish whatever it points to (a server file,
+    another city's member pages): every one is an error, whatever its target."""
+    problems = []
+    for root, dirs, files in os.walk(folder):  # links to folders are listed, never followed
+        for name in sorted(dirs + files):
+            path = Path(root) / name
+            if path.is_symlink():
+                problems.append(Problem(
+                    f"{shown}/{path.relative_to(folder).as_posix()}", None,
+                    "ce fichier est un lien symbolique, que le site ne publie pas ; "
+                    "remplacez-le par une vraie copie du fichier"))
+    return problems
 
 
 def load_network(content_root: Path) -> CityContent:
     """Read the national portal's own pages and news (`_network/`)."""
     content = CityContent(slug=NETWORK_SLUG, folder=content_root / NETWORK_SLUG, city=None)
+    shown = f"{content_root.name}/{NETWORK_SLUG}"
+    if content.folder.is_dir():
+        content.problems.extend(_symbolic_links(content.folder, shown))
     _load_documents(content, f"{content_root.name}/{NETWORK_SLUG}", network=True)
     return content
 

@@ -12,7 +12,8 @@ SLUG_PATTERN = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 
 # Top-level names of the public site that a city may not take as its slug.
 RESERVED_SLUGS = frozenset(
-    {"actualites", "admin", "agenda", "api", "archives", "compte", "editeur", "etiquettes",
+    {"actualites", "admin", "agenda", "api", "archives", "compte", "contact", "editeur",
+     "etiquettes",
      "hooks", "index", "media", "membres", "recherche", "reseau", "rubriques", "static",
      "theme"}
 )

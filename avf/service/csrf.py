@@ -35,8 +35,16 @@ def token_for(nonce: str, secret: str) -> str:
     return hmac.new(secret.encode(), f"csrf:{nonce}".encode(), hashlib.sha256).hexdigest()
 
 
+def issue_token(request: Request) -> str:
+    """The token for this visitor's forms. Only a response that issued one sets the nonce
+    cookie: static pages and files stay cookie-free, so shared caches can keep them."""
+    request.state.csrf_issued = True
+    return str(getattr(request.state, "csrf_token", ""))
+
+
 class CsrfMiddleware:
-    """Gives each visitor a nonce cookie and puts the matching token in `request.state`."""
+    """Knows each visitor's nonce (from the cookie, or a new one) and puts the matching
+    token in `request.state`; sets the cookie when a new nonce's token was issued."""
 
     def __init__(self, app: ASGIApp, secret: str, secure: bool):
         self.app = app
@@ -56,7 +64,8 @@ class CsrfMiddleware:
         scope["state"]["csrf_token"] = token_for(nonce, self.secret)
 
         async def send_with_cookie(message: Message) -> None:
-            if fresh and message["type"] == "http.response.start":
+            if fresh and message["type"] == "http.response.start" \
+                    and scope["state"].get("csrf_issued"):
                 cookie = f"{COOKIE}={nonce}; Path=/; HttpOnly; SameSite=Lax"
                 if self.secure:
                     cookie += "; Secure"

@@ -12,6 +12,7 @@ from starlette.responses import HTMLResponse
 from starlette.templating import Jinja2Templates
 
 from avf.build.options import PROJECT_ROOT
+from avf.service.csrf import issue_token
 from avf.theme.filters import FILTERS
 
 THEME = PROJECT_ROOT / "themes" / "avf"
@@ -34,7 +35,7 @@ class Templates:
                status_code: int = 200) -> HTMLResponse:
         values: dict[str, object] = {
             "person": getattr(request.state, "person", None),
-            "csrf_token": getattr(request.state, "csrf_token", ""),
+            "csrf_token": issue_token(request),
             **(context or {}),
         }
         response = self._templates.TemplateResponse(request, name, values,
