@@ -19,6 +19,7 @@ from avf.build.publish import publish_theme
 from avf.mail import MailWorker
 from avf.service import auth, contact, errors, members
 from avf.service.csrf import CsrfMiddleware
+from avf.service.housekeeping import Housekeeping
 from avf.service.person_middleware import PersonMiddleware
 from avf.service.runtime import Runtime
 from avf.service.sessions import SessionCookie
@@ -39,6 +40,8 @@ def create_app(settings: ServiceSettings) -> Starlette:
     if settings.run_workers:
         state.workers.append((state.mail.start, state.mail.stop))
         state.workers.append((links.start, links.stop))
+        housekeeping = Housekeeping(engine)
+        state.workers.append((housekeeping.start, housekeeping.stop))
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:

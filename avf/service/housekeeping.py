@@ -1,0 +1,54 @@
+"""Forget what is only kept for a while: rate-limit attempts older than the longest window
+and webhook delivery ids older than any forge's redelivery. Runs hourly in the service."""
+
+from __future__ import annotations
+
+import logging
+import threading
+from datetime import UTC, datetime, timedelta
+
+from sqlalchemy import Engine, delete
+
+from avf.store.schema import rate_hits, webhook_deliveries
+
+log = logging.getLogger(__name__)
+
+RATE_HITS_KEPT = timedelta(days=2)  # the longest rate-limit window is one day
+DELIVERIES_KEPT = timedelta(days=30)  # forges redeliver within hours, by hand within days
+EVERY = 3600.0  # seconds between two passes
+
+
+def forget_old_records(engine: Engine, now: datetime | None = None) -> dict[str, int]:
+    """Delete what is past its keeping time; return how many rows of each kind."""
+    moment = now or datetime.now(UTC)
+    with engine.begin() as connection:
+        hits = connection.execute(
+            delete(rate_hits).where(rate_hits.c.at < moment - RATE_HITS_KEPT)).rowcount
+        deliveries = connection.execute(
+            delete(webhook_deliveries)
+            .where(webhook_deliveries.c.received_at < moment - DELIVERIES_KEPT)).rowcount
+    return {"rate_hits": hits, "webhook_deliveries": deliveries}
+
+
+class Housekeeping:
+    def __init__(self, engine: Engine, every: float = EVERY):
+        self.engine = engine
+        self.every = every
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    def start(self) -> None:
+        self._thread = threading.Thread(target=self._run, name="avf-housekeeping", daemon=True)
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(10)
+
+    def _run(self) -> None:
+        while not self._stop.wait(self.every):
+            try:
+                forget_old_records(self.engine)
+            except Exception:  # a database hiccup: try again next hour
+                log.exception("housekeeping pass failed")
