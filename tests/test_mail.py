@@ -5,6 +5,8 @@ good, and never sent twice."""
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from email import message_from_bytes
+from email import policy as email_policy
 from pathlib import Path
 
 import pytest
@@ -135,3 +137,17 @@ def test_the_background_worker_sends_when_woken(engine, smtp_server: SmtpCapture
         assert len(smtp_server.wait_for(1)) == 1
     finally:
         worker.stop()
+
+
+def test_without_smtp_host_mails_are_written_to_a_folder(
+        engine, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:  # type: ignore[no-untyped-def]
+    """The embedded default (`./run serve` on a fresh machine) has no SMTP server."""
+    settings = SmtpSettings(host="", pickup_dir=tmp_path / "mail")
+    mail_id = queue_ack(engine)
+    assert MailWorker(engine, settings).send_due(NOW) == 1
+    [eml] = (tmp_path / "mail").glob("*.eml")
+    message = message_from_bytes(eml.read_bytes(), policy=email_policy.default)
+    assert message["Subject"] == "AVF Lyon a bien reçu votre message"
+    assert row(engine, mail_id)["status"] == "sent"
+    announced = capsys.readouterr().err
+    assert "elise@example.org" in announced and str(eml) in announced

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 
 
 @dataclass(frozen=True)
@@ -14,3 +15,10 @@ class SmtpSettings:
     tls: str = "none"  # none | starttls | ssl
     sender: str = "AVF <ne-pas-repondre@avf.localhost>"
     timeout: float = 20.0  # seconds for connecting and for each SMTP command
+    # With no SMTP host (the embedded default, a developer's machine), mails are written as
+    # .eml files into this folder and announced on the terminal instead of being sent.
+    pickup_dir: Path | None = None
+
+    @property
+    def delivers_to_folder(self) -> bool:
+        return not self.host

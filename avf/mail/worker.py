@@ -10,9 +10,11 @@ start) takes it again after that.
 from __future__ import annotations
 
 import logging
+import re
 import smtplib
 import socket
 import ssl
+import sys
 import threading
 from datetime import UTC, datetime, timedelta
 from email.message import EmailMessage
@@ -98,6 +100,8 @@ class MailWorker:
         return claimed
 
     def _send_batch(self, mails: list[dict[str, object]], now: datetime) -> int:
+        if self.smtp.delivers_to_folder:
+            return self._write_batch(mails, now)
         try:
             client = self._connect()
         except (OSError, smtplib.SMTPException) as error:
@@ -125,6 +129,25 @@ class MailWorker:
             except (OSError, smtplib.SMTPException):
                 client.close()
         return delivered
+
+    def _write_batch(self, mails: list[dict[str, object]], now: datetime) -> int:
+        """No SMTP server configured: each mail becomes an .eml file, announced on stderr
+        (so that on a developer's machine the sign-in link is one click away)."""
+        folder = self.smtp.pickup_dir
+        if folder is None:
+            for mail in mails:
+                self._failed(mail, RuntimeError("no SMTP host and no pickup folder"), now,
+                             permanent=False)
+            return 0
+        folder.mkdir(parents=True, exist_ok=True)
+        for mail in mails:
+            path = folder / f"{_aware(mail['created_at']):%Y%m%d-%H%M%S}-{mail['id']}.eml"
+            path.write_bytes(bytes(self._message(mail)))
+            print(f"[avf] email à {mail['to_address']} : « {mail['subject']} » — "
+                  f"aucun serveur SMTP (AVF_SMTP_HOST) : enregistré dans {path}\n"
+                  + _links_of(str(mail["body_text"])), file=sys.stderr, flush=True)
+            self._sent(mail, now)
+        return len(mails)
 
     def _connect(self) -> smtplib.SMTP:
         smtp = self.smtp
@@ -174,6 +197,11 @@ class MailWorker:
                 status="failed" if give_up else "pending",
                 next_attempt_at=now if give_up else now + delay,
                 last_error=f"{type(error).__name__}: {error}"[:2000]))
+
+
+def _links_of(text: str) -> str:
+    links = re.findall(r"https?://\S+", text)
+    return "".join(f"       lien : {link}\n" for link in links)
 
 
 def _aware(value: object) -> datetime:

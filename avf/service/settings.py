@@ -9,7 +9,8 @@
 | AVF_PRODUCTION | `1`: cookies are `Secure` (HTTPS only) | off |
 | AVF_WEBHOOK_SECRET | HMAC secret (GitHub/Gitea/Forgejo) or token (GitLab) | none: hooks refused |
 | AVF_GIT_BRANCH | the content branch whose pushes are built | the checkout's branch |
-| AVF_SMTP_HOST / AVF_SMTP_PORT | the SMTP server | localhost / 25 |
+| AVF_SMTP_HOST | the SMTP server | none: mails are written to AVF_DATA_DIR/mail/ |
+| AVF_SMTP_PORT | its port | 25 |
 | AVF_SMTP_USER / AVF_SMTP_PASSWORD | SMTP login, when the server wants one | none |
 | AVF_SMTP_TLS | `starttls`, `ssl` or `none` | none |
 | AVF_MAIL_FROM | the sender of every email | `AVF <ne-pas-repondre@avf.localhost>` |
@@ -72,12 +73,13 @@ class ServiceSettings:
             "webhook_secret": env.get("AVF_WEBHOOK_SECRET") or None,
             "git_branch": env.get("AVF_GIT_BRANCH") or None,
             "smtp": SmtpSettings(
-                host=env.get("AVF_SMTP_HOST", "localhost"),
+                host=env.get("AVF_SMTP_HOST", ""),
                 port=_integer(env, "AVF_SMTP_PORT", 25),
                 username=env.get("AVF_SMTP_USER") or None,
                 password=env.get("AVF_SMTP_PASSWORD") or None,
                 tls=_choice(env, "AVF_SMTP_TLS", ("none", "starttls", "ssl")),
                 sender=env.get("AVF_MAIL_FROM", SmtpSettings.sender),
+                pickup_dir=data_dir / "mail",
             ),
             "build_delay": _number(env, "AVF_BUILD_DELAY", 3.0),
             "build_jobs": _integer(env, "AVF_BUILD_JOBS", os.cpu_count() or 1),
