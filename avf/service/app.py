@@ -17,8 +17,9 @@ from starlette.routing import Mount
 
 from avf.build.publish import publish_theme
 from avf.mail import MailWorker
-from avf.service import errors
+from avf.service import errors, hooks
 from avf.service.csrf import CsrfMiddleware
+from avf.service.queue import BuildQueue
 from avf.service.runtime import Runtime
 from avf.service.settings import ServiceSettings
 from avf.service.static import PublicFiles
@@ -31,9 +32,11 @@ def create_app(settings: ServiceSettings) -> Starlette:
     version = publish_theme(settings.output_dir, theme_static_dir())
     state = Runtime(settings=settings, engine=engine,
                     templates=Templates(theme_url=f"/theme/{version}"),
-                    mail=MailWorker(engine, settings.smtp))
+                    mail=MailWorker(engine, settings.smtp),
+                    builds=BuildQueue(engine, settings))
     if settings.run_workers:
         state.workers.append((state.mail.start, state.mail.stop))
+        state.workers.append((state.builds.start, state.builds.stop))
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
@@ -49,7 +52,8 @@ def create_app(settings: ServiceSettings) -> Starlette:
                 stop()
             engine.dispose()
 
-    routes = [Mount("/", app=PublicFiles(settings.public_dir))]
+    routes = [*hooks.routes,
+              Mount("/", app=PublicFiles(settings.public_dir))]
     middleware = [Middleware(CsrfMiddleware, secret=settings.secret_key,  # type: ignore[arg-type]
                              secure=settings.production)]
     app = Starlette(routes=routes, middleware=middleware,
