@@ -44,6 +44,23 @@ def build_everything(queue: BuildQueue) -> None:
     assert (queue.settings.public_dir / "lyon" / "index.html").is_file()
 
 
+def test_a_lone_request_builds_at_once_and_the_next_one_waits(tmp_path: Path,
+                                                              repos: ContentRepos) -> None:
+    queue = make_queue(tmp_path, repos, build_delay=3.0)
+    first = queue.request(["lyon"], "push 1")
+    assert queue.run_due() == first  # no waiting: a single post goes online at once
+    second = queue.request(["lyon"], "push 2")  # right after: the start of a burst
+    (waiting,) = [job for job in jobs(queue) if job["id"] == second[0]]
+    assert waiting["not_before"] == waiting["requested_at"] + timedelta(seconds=3)
+    assert queue.run_due() == []
+    assert queue.request(["gap"], "push 3") == queue.run_due()  # gap was quiet
+    later = datetime.now(UTC) + timedelta(seconds=10)
+    assert queue.run_due(later) == second
+    third = queue.request(["lyon"], "push 4", now=later + timedelta(seconds=3))
+    (quiet,) = [job for job in jobs(queue) if job["id"] == third[0]]
+    assert quiet["not_before"] == quiet["requested_at"]
+
+
 def test_a_burst_of_requests_joins_one_waiting_build(tmp_path: Path,
                                                      repos: ContentRepos) -> None:
     queue = make_queue(tmp_path, repos, build_delay=3.0)

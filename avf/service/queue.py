@@ -6,10 +6,12 @@ Two kinds of jobs:
   to what was pushed, and request builds of the cities the push touched;
 - **build** of one city, or of every city (`*`).
 
-Bursts are coalesced: a build waits `build_delay` seconds for more requests; a request for
-a city already waiting joins that job (and pushes its start back, up to COALESCE_CAP
-delays, so a steady stream of pushes still gets built). A request while the city is
-building waits as one new job: ten pushes in a row give at most two builds of a city.
+Bursts are coalesced without delaying a lone change: the first request for a city that
+has been quiet for `build_delay` seconds builds at once; a request that follows another
+within that time waits `build_delay` seconds for more. A request for a city already
+waiting joins that job (and pushes its start back, up to COALESCE_CAP delays, so a steady
+stream of pushes still gets built). So ten pushes in a row give at most two builds of a
+city: the first push's, and one for all the others.
 One worker thread runs the jobs, so a city is never built twice at once; the build lock on
 `OUT/.lock` keeps command-line builds out of its way as well. Due build jobs go into one
 `build_network` call, which skips cities that did not change.
@@ -71,10 +73,12 @@ class BuildQueue:
             for city in wanted:
                 waiting = _waiting_for(connection, city)
                 if waiting is None:
+                    quiet = _quiet_since(connection, city, moment - delay)
                     ids.append(connection.execute(insert(build_jobs).values(
                         kind="build", city=city, reason=_clip(reason),
                         requested_by=requested_by, status="queued", requested_at=moment,
-                        not_before=moment + delay, commit=commit)).inserted_primary_key[0])
+                        not_before=moment if quiet else moment + delay,
+                        commit=commit)).inserted_primary_key[0])
                     continue
                 latest = min(moment + delay, waiting["requested_at"] + delay * COALESCE_CAP)
                 connection.execute(update(build_jobs).where(build_jobs.c.id == waiting["id"])
@@ -305,6 +309,15 @@ def _waiting_for(connection: Connection, city: str) -> RowMapping | None:
         .order_by(build_jobs.c.id)).mappings().all()
     return next((job for job in candidates if job["city"] == EVERY_CITY),
                 candidates[0] if candidates else None)
+
+
+def _quiet_since(connection: Connection, city: str, moment: datetime) -> bool:
+    """Whether no build of `city` (or of every city) was requested or started after
+    `moment`: then a request is the first of its burst, and builds at once."""
+    requested, started = connection.execute(
+        select(func.max(build_jobs.c.requested_at), func.max(build_jobs.c.started_at))
+        .where(build_jobs.c.kind == "build", build_jobs.c.city.in_((city, EVERY_CITY)))).one()
+    return all(when is None or when <= moment for when in (requested, started))
 
 
 def _joined(reasons: str, reason: str) -> str:
