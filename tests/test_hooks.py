@@ -7,6 +7,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
+import shutil
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -236,6 +237,18 @@ def test_without_a_secret_every_webhook_is_refused(tmp_path: Path) -> None:
         assert answer.status_code == 503
         assert "AVF_WEBHOOK_SECRET" in answer.json()["error"]
         assert service.count(webhook_deliveries) == 0
+
+
+def test_a_content_folder_that_is_no_checkout_is_a_503(tmp_path: Path) -> None:
+    repos = small_network(tmp_path / "git", ("lyon",))
+    plain = ContentRepos(repos.origin, repos.volunteer, tmp_path / "copie")
+    shutil.copytree(repos.checkout, plain.checkout, ignore=shutil.ignore_patterns(".git"))
+    for service in start_service(tmp_path, plain, built=False):
+        before, after = repos.change({"lyon/posts/a.md": post("A", "2026-02-09")})
+        answer = service.push(before, after)
+        assert answer.status_code == 503
+        assert "n'est pas un dépôt git" in answer.json()["error"]
+        assert service.count(webhook_deliveries) == 0  # a redelivery will be accepted
 
 
 def test_a_body_over_the_limit_is_refused(unbuilt: Service,
