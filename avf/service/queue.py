@@ -94,10 +94,10 @@ class BuildQueue:
                      now: datetime | None = None, connection: Connection | None = None) -> int:
         """Queue a fetch of the content up to `commit`. Given a `connection`, the job is
         part of the caller's transaction: the caller wakes the worker after its commit."""
+        moment = now or datetime.now(UTC)
         values = dict(kind="sync", city=EVERY_CITY, reason=_clip(reason),
-                      requested_by=requested_by, status="queued",
-                      requested_at=now or datetime.now(UTC), not_before=now or datetime.now(UTC),
-                      commit=commit)
+                      requested_by=requested_by, status="queued", requested_at=moment,
+                      not_before=moment, commit=commit)
         if connection is not None:
             return int(connection.execute(insert(build_jobs).values(**values))
                        .inserted_primary_key[0])
@@ -135,8 +135,8 @@ class BuildQueue:
 
     def run_due(self, now: datetime | None = None) -> list[int]:
         """One pass: the due syncs, then one build of every due city; return the jobs run."""
-        moment = now or datetime.now(UTC)
-        return [*self._run_syncs(moment), *self._run_builds(moment)]
+        synced = self._run_syncs(now)  # may take a while: a fetch from the forge
+        return [*synced, *self._run_builds(now or datetime.now(UTC))]
 
     def _run(self) -> None:
         while not self._stop.is_set():
@@ -161,8 +161,8 @@ class BuildQueue:
 
     # --- Sync jobs --------------------------------------------------------------------
 
-    def _run_syncs(self, now: datetime) -> list[int]:
-        jobs = self._claim("sync", now)
+    def _run_syncs(self, now: datetime | None) -> list[int]:
+        jobs = self._claim("sync", now or datetime.now(UTC))
         for job in jobs:
             started = time.perf_counter()
             try:
