@@ -14,6 +14,8 @@ from avf.build.options import DEFAULT_SETTINGS, PROJECT_ROOT
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 DEFAULT_CONTENT = PROJECT_ROOT / "content"
 DEFAULT_OUTPUT = PROJECT_ROOT / "output"
+GIT_HOOK_VARIABLES = ("GIT_DIR", "GIT_WORK_TREE", "GIT_INDEX_FILE", "GIT_OBJECT_DIRECTORY",
+                      "GIT_ALTERNATE_OBJECT_DIRECTORIES", "GIT_QUARANTINE_PATH", "GIT_PREFIX")
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -71,6 +73,13 @@ def _parser() -> argparse.ArgumentParser:
     nginx.add_argument("--brotli", action="store_true",
                        help="servir aussi les fichiers .br (module brotli de nginx installé)")
     nginx.set_defaults(run=_nginx_config)
+    hook = commands.add_parser(
+        "hook", help="crochet git : publier ce qui est poussé sur un dépôt sans forge")
+    hook.add_argument("name", choices=["post-receive"],
+                      help="post-receive : lit « <ancien> <nouveau> <référence> » sur "
+                           "l'entrée, comme git le donne au crochet du même nom")
+    _content_and_output(hook)
+    hook.set_defaults(run=_hook)
 
     watch = commands.add_parser("watch", help="servir et reconstruire à chaque modification")
     _content_and_output(watch)
@@ -264,6 +273,27 @@ def _nginx_config(args: argparse.Namespace) -> int:
     except DeployError as error:
         print(f"avf deploy : {error}", file=sys.stderr)
         return EXIT_USAGE
+    return EXIT_OK
+
+
+def _hook(args: argparse.Namespace) -> int:
+    from avf.service.post_receive import HookInputError, queue_pushes
+    from avf.service.repo import RepoError
+    from avf.service.settings import ServiceSettings
+
+    # git runs hooks inside the bare repository (GIT_DIR=.): git commands run on the
+    # content checkout must not inherit that.
+    for name in GIT_HOOK_VARIABLES:
+        os.environ.pop(name, None)
+    settings = ServiceSettings.from_environ(args.content, args.output,
+                                            pelican_settings=args.settings)
+    try:
+        lines = queue_pushes(sys.stdin, settings)
+    except (HookInputError, RepoError) as error:
+        print(f"AVF : rien n'est publié : {error}", file=sys.stderr)
+        return EXIT_FAILED
+    for line in lines:
+        print(line)
     return EXIT_OK
 
 

@@ -86,7 +86,7 @@ def build_network(options: BuildOptions,
     started = time.perf_counter()
     output = options.output_dir
     output.mkdir(parents=True, exist_ok=True)
-    with _exclusive(output, on_wait):
+    with output_lock(output, on_wait):
         state = BuildState(output)
         try:
             return _build_with_state(options, state, started, on_result, on_plan)
@@ -95,8 +95,11 @@ def build_network(options: BuildOptions,
 
 
 @contextmanager
-def _exclusive(output: Path, on_wait: Callable[[], None] | None) -> Iterator[None]:
-    """One build at a time per output folder (CLI, cron and service alike)."""
+def output_lock(output: Path, on_wait: Callable[[], None] | None = None) -> Iterator[None]:
+    """One build at a time per output folder (CLI, cron and service alike); the service
+    also holds it while it moves the content checkout, so no build reads a half-moved one.
+    Not re-entrant: a thread that takes it twice waits for itself."""
+    output.mkdir(parents=True, exist_ok=True)
     with open(output / ".lock", "w") as lock:
         try:
             fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)

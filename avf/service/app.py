@@ -17,10 +17,11 @@ from starlette.routing import Mount
 
 from avf.build.publish import publish_theme
 from avf.mail import MailWorker
-from avf.service import auth, contact, errors, members
+from avf.service import auth, contact, dashboard, errors, hooks, members
 from avf.service.csrf import CsrfMiddleware
 from avf.service.housekeeping import Housekeeping
 from avf.service.person_middleware import PersonMiddleware
+from avf.service.queue import BuildQueue
 from avf.service.runtime import Runtime
 from avf.service.sessions import SessionCookie
 from avf.service.settings import ServiceSettings
@@ -35,11 +36,13 @@ def create_app(settings: ServiceSettings) -> Starlette:
     version = publish_theme(settings.output_dir, theme_static_dir())
     state = Runtime(settings=settings, engine=engine,
                     templates=Templates(theme_url=f"/theme/{version}"),
-                    mail=MailWorker(engine, settings.smtp))
+                    mail=MailWorker(engine, settings.smtp),
+                    builds=BuildQueue(engine, settings))
     links = LinkSender(engine, settings.public_url, state.mail.wake)
     if settings.run_workers:
         state.workers.append((state.mail.start, state.mail.stop))
         state.workers.append((links.start, links.stop))
+        state.workers.append((state.builds.start, state.builds.stop))
         housekeeping = Housekeeping(engine)
         state.workers.append((housekeeping.start, housekeeping.stop))
 
@@ -58,9 +61,11 @@ def create_app(settings: ServiceSettings) -> Starlette:
             engine.dispose()
 
     routes = [
+        *hooks.routes,
         *auth.routes,
         *members.routes,
         *contact.routes,
+        *dashboard.routes,
         Mount("/", app=PublicFiles(settings.output_dir)),  # last: everything else
     ]
     middleware = [Middleware(CsrfMiddleware, secret=settings.secret_key,  # type: ignore[arg-type]

@@ -3,6 +3,7 @@ publications, the network's figures, and rebuild buttons that ask the build queu
 
 from __future__ import annotations
 
+import contextlib
 import json
 from datetime import UTC, datetime
 
@@ -12,8 +13,9 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
+from avf.service.cities import CardUnreadable
 from avf.service.csrf import protected_form
-from avf.service.overview import PARIS, city_rows, network_figures
+from avf.service.overview import PARIS, CityRow, city_rows, network_figures
 from avf.service.permissions import require_webmaster
 from avf.service.runtime import runtime
 from avf.store.schema import build_jobs
@@ -31,7 +33,7 @@ async def overview(request: Request) -> Response:
     settings = state.settings
     now = datetime.now(UTC)
     today = now.astimezone(PARIS).date()
-    rows = city_rows(settings.content_dir, settings.output_dir, state.engine)
+    rows = _named(request, city_rows(settings.content_dir, settings.output_dir, state.engine))
     figures = network_figures(rows, state.engine, now)
     chosen = request.query_params.get("filtre", "")
     shown = [row for row in rows if _matches(row, chosen, today)]
@@ -49,7 +51,8 @@ async def city(request: Request) -> Response:
     row = _row(request, slug)
     with state.engine.connect() as connection:
         history = connection.execute(
-            select(build_jobs).where(build_jobs.c.city.in_((slug, "*")))
+            select(build_jobs).where(build_jobs.c.kind == "build",
+                                     build_jobs.c.city.in_((slug, "*")))
             .order_by(build_jobs.c.id.desc()).limit(HISTORY)).mappings().all()
     return state.templates.render(request, "service/admin_city.html", {
         "row": row, "history": history, "job_states": JOB_STATES,
@@ -86,12 +89,22 @@ async def rebuild_network(request: Request) -> Response:
     return RedirectResponse("/admin/?filtre=attente", status_code=303)
 
 
-def _row(request: Request, slug: str):  # type: ignore[no-untyped-def]
+def _row(request: Request, slug: str) -> CityRow:
     settings = runtime(request).settings
     for row in city_rows(settings.content_dir, settings.output_dir, runtime(request).engine):
         if row.slug == slug:
-            return row
+            return _named(request, [row])[0]
     raise HTTPException(404, "Cette ville ne fait pas partie du réseau.")
+
+
+def _named(request: Request, rows: list[CityRow]) -> list[CityRow]:
+    """A city never built yet has no name in the report: take it from its card."""
+    for row in rows:
+        if row.name == row.slug:
+            with contextlib.suppress(CardUnreadable):
+                card = runtime(request).cities.get(row.slug)
+                row.name = card.name if card else row.slug
+    return rows
 
 
 def _matches(row, chosen: str, today) -> bool:  # type: ignore[no-untyped-def]

@@ -117,7 +117,8 @@ def _cities_waiting(engine: Engine) -> set[str]:
     with engine.connect() as connection:
         return set(connection.execute(
             select(build_jobs.c.city).distinct()
-            .where(build_jobs.c.status.in_(("queued", "running")))).scalars())
+            .where(build_jobs.c.kind == "build",
+                   build_jobs.c.status.in_(("queued", "running")))).scalars())
 
 
 def _moment(value: object) -> datetime | None:

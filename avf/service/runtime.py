@@ -12,6 +12,7 @@ from starlette.requests import Request
 
 from avf.mail import MailWorker
 from avf.service.cities import CityCards
+from avf.service.queue import BuildQueue
 from avf.service.settings import ServiceSettings
 from avf.service.templating import Templates
 
@@ -25,6 +26,7 @@ class Runtime:
     engine: Engine
     templates: Templates
     mail: MailWorker
+    builds: BuildQueue
     # Started with the app, stopped in reverse order (the build queue registers here).
     workers: list[tuple[Callable[[], None], Callable[[], None]]] = field(default_factory=list)
 

@@ -14,7 +14,7 @@
 | AVF_SMTP_USER / AVF_SMTP_PASSWORD | SMTP login, when the server wants one | none |
 | AVF_SMTP_TLS | `starttls`, `ssl` or `none` | none |
 | AVF_MAIL_FROM | the sender of every email | `AVF <ne-pas-repondre@avf.localhost>` |
-| AVF_BUILD_DELAY | seconds a queued build waits for more pushes (coalescing) | 3 |
+| AVF_BUILD_DELAY | seconds: a build asked this soon after the last waits as long for more | 3 |
 | AVF_BUILD_JOBS | worker processes of a whole-network build | number of cores |
 """
 
@@ -48,7 +48,7 @@ class ServiceSettings:
     webhook_secret: str | None = None
     git_branch: str | None = None
     smtp: SmtpSettings = field(default_factory=SmtpSettings)
-    build_delay: float = 3.0  # seconds a queued build waits for more pushes
+    build_delay: float = 3.0  # seconds: the coalescing window of the build queue
     build_jobs: int = os.cpu_count() or 1
     pelican_settings: Path = DEFAULT_SETTINGS
     run_workers: bool = True  # False in tests that drive the outbox and queue by hand

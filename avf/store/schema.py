@@ -126,11 +126,15 @@ webhook_deliveries = Table(
     Column("event", String(50), nullable=False),
     Column("received_at", UtcDateTime(), nullable=False),
     Column("outcome", String(300), nullable=False),
+    Column("job_id", Integer),  # the sync job it queued, if any (build_jobs.id)
 )
 
 build_jobs = Table(
     "build_jobs", metadata,
     Column("id", Integer, primary_key=True),
+    # build: build `city`; sync: fetch the content and move it to `commit`, then queue
+    # builds of the cities it touched (city "*")
+    Column("kind", String(10), nullable=False, server_default="build"),
     Column("city", String(100), nullable=False),  # a city slug, or "*" for every city
     Column("reason", String(300), nullable=False),
     Column("requested_by", String(320)),

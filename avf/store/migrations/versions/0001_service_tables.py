@@ -20,6 +20,7 @@ def upgrade() -> None:
     op.create_table(
         "build_jobs",
         sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("kind", sa.String(length=10), server_default="build", nullable=False),
         sa.Column("city", sa.String(length=100), nullable=False),
         sa.Column("reason", sa.String(length=300), nullable=False),
         sa.Column("requested_by", sa.String(length=320), nullable=True),
@@ -97,6 +98,7 @@ def upgrade() -> None:
         sa.Column("event", sa.String(length=50), nullable=False),
         sa.Column("received_at", UtcDateTime(), nullable=False),
         sa.Column("outcome", sa.String(length=300), nullable=False),
+        sa.Column("job_id", sa.Integer(), nullable=True),
         sa.PrimaryKeyConstraint("delivery_id", name=op.f("pk_webhook_deliveries")),
     )
     op.create_table(
