@@ -36,3 +36,25 @@ def test_packages_never_import_upwards(package: str) -> None:
     forbidden = ("avf.cli", "avf.serve", "avf.service")
     for path, names in imports_of(package).items():
         assert not {n for n in names if n.startswith(forbidden)}, path
+
+
+def test_store_and_mail_stand_alone() -> None:
+    for path, names in imports_of("store").items():
+        assert not {n for n in names if n.startswith("avf.") and not n.startswith("avf.store")}, \
+            path
+    for path, names in imports_of("mail").items():
+        ours = {n for n in names if n.startswith("avf.")}
+        assert not {n for n in ours if not n.startswith(("avf.mail", "avf.store"))}, path
+
+
+def test_the_service_reaches_the_build_only_through_its_queue() -> None:
+    """Only queue.py runs builds and writes to OUT; other modules may read the build's
+    layout constants (where releases and the theme live)."""
+    for path in (PACKAGE / "service").rglob("*.py"):
+        if path.name == "queue.py":
+            continue
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.ImportFrom) and (node.module or "").startswith("avf.build"):
+                imported = [alias.name for alias in node.names]
+                assert node.module in ("avf.build.options", "avf.build.publish") and all(
+                    name.isupper() for name in imported), (path.name, node.module, imported)

@@ -15,25 +15,24 @@ from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.routing import Mount
 
-from avf.build.publish import publish_theme
 from avf.mail import MailWorker
 from avf.service import auth, contact, dashboard, errors, hooks, members
 from avf.service.csrf import CsrfMiddleware
 from avf.service.housekeeping import Housekeeping
 from avf.service.person_middleware import PersonMiddleware
-from avf.service.queue import BuildQueue
+from avf.service.queue import BuildQueue, publish_theme_version
 from avf.service.runtime import Runtime
 from avf.service.sessions import SessionCookie
 from avf.service.settings import ServiceSettings
 from avf.service.signin import LinkSender
 from avf.service.static import PublicFiles
-from avf.service.templating import Templates, theme_static_dir
+from avf.service.templating import Templates
 from avf.store import connect, migrate
 
 
 def create_app(settings: ServiceSettings) -> Starlette:
     engine = connect(settings.database_url)
-    version = publish_theme(settings.output_dir, theme_static_dir())
+    version = publish_theme_version(settings)
     state = Runtime(settings=settings, engine=engine,
                     templates=Templates(theme_url=f"/theme/{version}"),
                     mail=MailWorker(engine, settings.smtp),

@@ -15,7 +15,6 @@ from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
 from avf.service.accounts import InvalidEmail, normalize_email
-from avf.service.city_names import city_name
 from avf.service.csrf import protected_form
 from avf.service.magiclinks import LIFETIME, link_is_usable, local_path
 from avf.service.people import ROLE_LABELS, ROLES, Person
@@ -139,7 +138,7 @@ def _roles_by_place(person: Person, state: Runtime) -> list[tuple[str, list[str]
     for city, role in sorted(person.roles, key=lambda held: order.get(held[1], len(order))):
         by_city.setdefault(city, []).append(ROLE_LABELS.get(role, role))
     network = [("Tout le réseau", by_city.pop(NETWORK))] if NETWORK in by_city else []
-    cities = sorted((city_name(state.settings.content_dir, city), labels)
+    cities = sorted((state.cities.name(city), labels)
                     for city, labels in by_city.items())
     return network + cities
 

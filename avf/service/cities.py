@@ -72,6 +72,16 @@ class CityCards:
         return city
 
 
+    def name(self, slug: str) -> str:
+        """The name on the city's card (« AVF Lyon »), or the slug when there is no valid
+        card: a page must not fail because a volunteer broke city.yaml."""
+        try:
+            city = self.get(slug)
+        except CardUnreadable:
+            return slug
+        return city.name if city else slug
+
+
 def city_page_context(city: City) -> dict[str, object]:
     """What base.html needs to draw a service page as a page of `city`'s site: the names
     the build gives Pelican (avf/build/city_settings.py), with the public card only, never

@@ -3,7 +3,6 @@ publications, the network's figures, and rebuild buttons that ask the build queu
 
 from __future__ import annotations
 
-import contextlib
 import json
 from datetime import UTC, datetime
 
@@ -13,7 +12,6 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
-from avf.service.cities import CardUnreadable
 from avf.service.csrf import protected_form
 from avf.service.overview import PARIS, CityRow, city_rows, network_figures
 from avf.service.permissions import require_webmaster
@@ -101,9 +99,7 @@ def _named(request: Request, rows: list[CityRow]) -> list[CityRow]:
     """A city never built yet has no name in the report: take it from its card."""
     for row in rows:
         if row.name == row.slug:
-            with contextlib.suppress(CardUnreadable):
-                card = runtime(request).cities.get(row.slug)
-                row.name = card.name if card else row.slug
+            row.name = runtime(request).cities.name(row.slug)
     return rows
 
 

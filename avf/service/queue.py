@@ -31,9 +31,11 @@ from sqlalchemy import Connection, Engine, RowMapping, func, insert, select, upd
 from avf.build import BuildOptions, build_network
 from avf.build.network import NetworkBuild, UsageError, output_lock
 from avf.build.progress import describe, summary
+from avf.build.publish import publish_theme
 from avf.content import discover_cities
 from avf.service.repo import EVERY_CITY, RepoError, sync, tracked_branch
 from avf.service.settings import ServiceSettings
+from avf.service.templating import theme_static_dir
 from avf.store.schema import build_jobs
 
 log = logging.getLogger(__name__)
@@ -299,6 +301,14 @@ class BuildQueue:
             (self.settings.logs_dir / f"{job['id']}.log").write_text(text, encoding="utf-8")
         except OSError:
             log.exception("could not write the log of job %s", job["id"])
+
+
+def publish_theme_version(settings: ServiceSettings) -> str:
+    """Publish the theme's static files (if this version is not online yet) and return its
+    version, for the service's own pages. Under the build lock, like every write to OUT:
+    the service writes there only through this module."""
+    with output_lock(settings.output_dir):
+        return publish_theme(settings.output_dir, theme_static_dir())
 
 
 def _waiting_for(connection: Connection, city: str) -> RowMapping | None:
