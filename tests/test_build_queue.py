@@ -179,3 +179,20 @@ def test_a_city_removed_from_the_content_is_retired(tmp_path: Path,
     assert set(by_city) == {"*"} and by_city["*"]["status"] == "done"
     assert not (queue.settings.public_dir / "gap").exists()
     assert (queue.settings.public_dir / "lyon" / "index.html").is_file()
+
+
+def test_a_forced_request_rebuilds_what_is_up_to_date_and_only_that(
+        tmp_path: Path, repos: ContentRepos) -> None:
+    queue = make_queue(tmp_path, repos)
+    build_everything(queue)
+    lyon, gap = (release_of(queue.settings.output_dir, slug) for slug in ("lyon", "gap"))
+    queue.request(["lyon"], "poussée", now=T0)
+    queue.request(["lyon"], "bouton « Reconstruire »", force=True, now=T0)  # joins it
+    queue.request(["gap"], "poussée", now=T0)
+    [lyon_job, gap_job] = queue.run_due(T0 + timedelta(minutes=1))
+    by_id = {job["id"]: job for job in jobs(queue)}
+    assert by_id[lyon_job]["force"] and not by_id[gap_job]["force"]
+    assert release_of(queue.settings.output_dir, "lyon") != lyon  # rebuilt though unchanged
+    assert release_of(queue.settings.output_dir, "gap") == gap  # not forced: left alone
+    assert "Déjà à jour" in by_id[gap_job]["log"]
+    assert "Déjà à jour" not in by_id[lyon_job]["log"]

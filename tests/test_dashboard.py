@@ -122,6 +122,7 @@ def test_the_rebuild_button_queues_and_the_queue_builds(app: Starlette,
     [job] = jobs(app)
     assert (job["city"], job["status"], job["requested_by"]) == ("lyon", "queued",
                                                                  "web@example.org")
+    assert job["force"]  # the button rebuilds even a city that is up to date
     assert "⏳ construction en attente" in client.get("/admin/villes/lyon").text
 
     write(content / "lyon" / "posts" / "nouveau.md",

@@ -75,7 +75,7 @@ async def rebuild_city(request: Request) -> Response:
     slug = request.path_params["city"]
     _row(request, slug)  # 404 for a city the network does not have
     runtime(request).builds.request([slug], "bouton « Reconstruire » du tableau de bord",
-                                    requested_by=person.email)
+                                    requested_by=person.email, force=True)
     return RedirectResponse(f"/admin/villes/{slug}", status_code=303)
 
 
@@ -83,7 +83,7 @@ async def rebuild_network(request: Request) -> Response:
     person = require_webmaster(request)
     await protected_form(request)
     runtime(request).builds.request(["*"], "bouton « Reconstruire tout le réseau »",
-                                    requested_by=person.email)
+                                    requested_by=person.email, force=True)
     return RedirectResponse("/admin/?filtre=attente", status_code=303)
 
 

@@ -63,8 +63,10 @@ class BuildQueue:
     # --- Requests ---------------------------------------------------------------------
 
     def request(self, cities: Iterable[str], reason: str, requested_by: str | None = None,
-                commit: str | None = None, now: datetime | None = None) -> list[int]:
-        """Queue builds of `cities` ("*": every city); return the jobs that will run them."""
+                commit: str | None = None, now: datetime | None = None,
+                force: bool = False) -> list[int]:
+        """Queue builds of `cities` ("*": every city); return the jobs that will run them.
+        `force`: rebuild even what is up to date (a person pressed "Reconstruire")."""
         moment = now or datetime.now(UTC)
         delay = timedelta(seconds=self.settings.build_delay)
         wanted = list(dict.fromkeys(city for city in cities if city))
@@ -80,13 +82,14 @@ class BuildQueue:
                         kind="build", city=city, reason=_clip(reason),
                         requested_by=requested_by, status="queued", requested_at=moment,
                         not_before=moment if quiet else moment + delay,
-                        commit=commit)).inserted_primary_key[0])
+                        commit=commit, force=force)).inserted_primary_key[0])
                     continue
                 latest = min(moment + delay, waiting["requested_at"] + delay * COALESCE_CAP)
                 connection.execute(update(build_jobs).where(build_jobs.c.id == waiting["id"])
                                    .values(reason=_joined(waiting["reason"], reason),
                                            not_before=max(waiting["not_before"], latest),
                                            commit=commit or waiting["commit"],
+                                           force=waiting["force"] or force,
                                            requested_by=waiting["requested_by"] or requested_by))
                 ids.append(waiting["id"])
         self.wake()
@@ -195,6 +198,12 @@ class BuildQueue:
 
     def _run_builds(self, now: datetime) -> list[int]:
         jobs = self._claim("build", now)
+        forced = [job for job in jobs if job["force"]]
+        normal = [job for job in jobs if not job["force"]]
+        # Forced jobs are built apart, so that forcing one city never forces the others.
+        return [*self._build(forced, force=True), *self._build(normal, force=False)]
+
+    def _build(self, jobs: Sequence[RowMapping], force: bool) -> list[int]:
         if not jobs:
             return []
         cities = self._cities_to_build(jobs)
@@ -202,7 +211,7 @@ class BuildQueue:
                                output_dir=self.settings.output_dir, cities=cities,
                                jobs=self.settings.build_jobs,
                                settings_file=self.settings.pelican_settings,
-                               site_url=self.settings.public_url)
+                               site_url=self.settings.public_url, force=force)
         lines: list[str] = []
         started = time.perf_counter()
         try:

@@ -138,6 +138,8 @@ build_jobs = Table(
     Column("city", String(100), nullable=False),  # a city slug, or "*" for every city
     Column("reason", String(300), nullable=False),
     Column("requested_by", String(320)),
+    # Rebuild even if nothing changed (the dashboard's buttons); builds of pushes are not.
+    Column("force", Boolean, nullable=False, server_default=false()),
     Column("status", String(10), nullable=False),  # queued | running | done | failed
     Column("requested_at", UtcDateTime(), nullable=False),
     Column("not_before", UtcDateTime(), nullable=False),  # coalescing window

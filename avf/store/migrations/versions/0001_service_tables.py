@@ -24,6 +24,7 @@ def upgrade() -> None:
         sa.Column("city", sa.String(length=100), nullable=False),
         sa.Column("reason", sa.String(length=300), nullable=False),
         sa.Column("requested_by", sa.String(length=320), nullable=True),
+        sa.Column("force", sa.Boolean(), server_default=sa.false(), nullable=False),
         sa.Column("status", sa.String(length=10), nullable=False),
         sa.Column("requested_at", UtcDateTime(), nullable=False),
         sa.Column("not_before", UtcDateTime(), nullable=False),
