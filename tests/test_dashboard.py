@@ -18,6 +18,7 @@ from starlette.applications import Starlette
 from starlette.testclient import TestClient
 
 from avf.service import create_app
+from avf.service.templating import seconds_fr
 from avf.store.schema import build_jobs
 
 SITE = "http://avf.test"
@@ -157,3 +158,9 @@ def jobs(app: Starlette) -> list[dict[str, object]]:
 def squash(html: str) -> str:
     """The page's text with tags removed and spaces collapsed."""
     return " ".join(unescape(re.sub(r"<[^>]+>", " ", html)).split())
+
+
+@pytest.mark.parametrize(("seconds", "shown"), [
+    (0.034, "0,03 s"), (None, "0,00 s"), (2.46, "2,5 s"), (125.0, "2 min 05 s")])
+def test_durations_are_written_in_french(seconds: float | None, shown: str) -> None:
+    assert seconds_fr(seconds) == shown

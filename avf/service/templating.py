@@ -24,7 +24,7 @@ class Templates:
     def __init__(self, theme_url: str, network_name: str = "Réseau AVF"):
         environment = jinja2.Environment(
             loader=jinja2.FileSystemLoader(str(THEME / "templates")), autoescape=True)
-        environment.filters.update(FILTERS)
+        environment.filters.update(FILTERS, seconds_fr=seconds_fr)
         environment.globals.update(
             SITENAME=network_name, SITEURL="", THEME_URL=theme_url, AVF_CITY=None,
             AVF_NETWORK_URL="", FEED_ALL_ATOM="atom.xml", menu_pages=[])
@@ -42,6 +42,15 @@ class Templates:
                                                     status_code=status_code)
         response.headers.setdefault("Cache-Control", "no-store")
         return response  # type: ignore[return-value]
+
+
+def seconds_fr(seconds: float | None) -> str:
+    """A duration for people, in French: « 0,03 s », « 1,2 s », « 2 min 05 s »."""
+    value = float(seconds or 0)
+    if value >= 60:
+        return f"{int(value // 60)} min {int(value % 60):02d} s"
+    shown = f"{value:.2f}" if value < 1 else f"{value:.1f}"
+    return shown.replace(".", ",") + " s"
 
 
 def theme_static_dir() -> Path:
