@@ -120,6 +120,8 @@ class MailWorker:
                     self._failed(mail, error, now, permanent=error.smtp_code >= 500)
                 except (OSError, smtplib.SMTPException) as error:
                     self._failed(mail, error, now, permanent=False)
+                except Exception as error:  # a mail that cannot be written (bad header):
+                    self._failed(mail, error, now, permanent=True)  # never retried
                 else:
                     self._sent(mail, now)
                     delivered += 1
@@ -140,14 +142,21 @@ class MailWorker:
                              permanent=False)
             return 0
         folder.mkdir(parents=True, exist_ok=True)
+        delivered = 0
         for mail in mails:
+            try:
+                data = bytes(self._message(mail))
+            except Exception as error:  # a mail that cannot be written (bad header)
+                self._failed(mail, error, now, permanent=True)
+                continue
             path = folder / f"{_aware(mail['created_at']):%Y%m%d-%H%M%S}-{mail['id']}.eml"
-            path.write_bytes(bytes(self._message(mail)))
+            path.write_bytes(data)
             print(f"[avf] email à {mail['to_address']} : « {mail['subject']} » — "
                   f"aucun serveur SMTP (AVF_SMTP_HOST) : enregistré dans {path}\n"
                   + _links_of(str(mail["body_text"])), file=sys.stderr, flush=True)
             self._sent(mail, now)
-        return len(mails)
+            delivered += 1
+        return delivered
 
     def _connect(self) -> smtplib.SMTP:
         smtp = self.smtp

@@ -56,7 +56,8 @@ def normalize_email(typed: str) -> str:
         except UnicodeError:
             domain = ""
     if not at or not _LOCAL_PART.match(local) or not _DOMAIN.match(domain) \
-            or local.startswith(".") or local.endswith(".") or ".." in local:
+            or local.startswith(".") or local.endswith(".") or ".." in local \
+            or "=?" in local:  # an RFC 2047 encoded word, never a real address
         shown = typed.strip()[:80] or "(vide)"
         raise InvalidEmail(f"« {shown} » n'est pas une adresse email complète : elle doit "
                            "ressembler à prenom.nom@exemple.fr")

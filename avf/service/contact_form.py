@@ -97,7 +97,10 @@ def read_contact_form(posted: Mapping[str, object]) -> ContactForm:
                                                        count=_number(count))
         elif count < field.min_length:
             errors[field.name] = TOO_SHORT.format(min=field.min_length)
-    if values["email"] and "email" not in errors and not _EMAIL.match(values["email"]):
+    if values["email"] and "email" not in errors and (
+            not _EMAIL.match(values["email"]) or "=?" in values["email"]):
+        # "=?": an RFC 2047 encoded word, which mail software would decode (maybe into a
+        # line break): never a real address.
         errors["email"] = BAD_EMAIL
     return ContactForm(values, errors)
 

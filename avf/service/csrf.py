@@ -17,7 +17,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import secrets
-from urllib.parse import urlsplit
+from urllib.parse import parse_qsl, urlsplit
 
 from starlette.datastructures import FormData
 from starlette.exceptions import HTTPException
@@ -27,6 +27,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 COOKIE = "avf_csrf"
 FIELD = "csrf_token"
 MAX_FORM_BYTES = 1_000_000  # a form (without uploads) larger than this is refused
+MAX_FIELDS = 100  # no form of ours has that many fields
 REFUSED = ("Ce formulaire a expiré ou ne vient pas de ce site. Rechargez la page, puis "
            "envoyez-le à nouveau.")
 
@@ -78,20 +79,46 @@ class CsrfMiddleware:
 
 async def protected_form(request: Request, token: bool = True) -> FormData:
     """The posted form, once its Origin (and, unless `token=False`, its token) is checked;
-    403 with a French explanation otherwise."""
+    403 with a French explanation otherwise. Only URL-encoded forms (no file) are read
+    here, and at most MAX_FORM_BYTES of them, however the body is sent (chunked too)."""
     if not same_origin(request):
         raise HTTPException(403, REFUSED)
-    if int(request.headers.get("content-length") or 0) > MAX_FORM_BYTES:
-        raise HTTPException(413)
-    form = await request.form()
+    form = await _urlencoded_form(request)
     if token:
-        sent = str(form.get(FIELD, ""))
-        expected = getattr(request.state, "csrf_token", "")
+        sent = str(form.get(FIELD, "")).encode("utf-8", "replace")
+        expected = str(getattr(request.state, "csrf_token", "")).encode()
         # A fresh nonce means the visitor came without the cookie: their token cannot match.
         if not expected or not hmac.compare_digest(sent, expected) \
                 or request.cookies.get(COOKIE) != getattr(request.state, "csrf_nonce", None):
             raise HTTPException(403, REFUSED)
     return form
+
+
+async def _urlencoded_form(request: Request) -> FormData:
+    """The body read once (a handler may check the same form twice)."""
+    known = getattr(request.state, "posted_form", None)
+    if known is not None:
+        return known  # type: ignore[no-any-return]
+    kind = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    if kind not in ("application/x-www-form-urlencoded", ""):
+        raise HTTPException(400, "Ce formulaire doit être envoyé depuis sa page : revenez-y, "
+                                 "puis envoyez-le à nouveau.")
+    if int(request.headers.get("content-length") or 0) > MAX_FORM_BYTES:
+        raise HTTPException(413)
+    body = bytearray()
+    async for chunk in request.stream():
+        body += chunk
+        if len(body) > MAX_FORM_BYTES:
+            raise HTTPException(413)
+    if kind == "" and body:
+        raise HTTPException(400)
+    try:
+        fields = parse_qsl(body.decode("utf-8"), keep_blank_values=True,
+                           max_num_fields=MAX_FIELDS)
+    except (UnicodeDecodeError, ValueError):
+        raise HTTPException(400) from None
+    request.state.posted_form = FormData(fields)
+    return request.state.posted_form  # type: ignore[no-any-return]
 
 
 def same_origin(request: Request) -> bool:

@@ -1,5 +1,8 @@
 """The national webmaster's dashboard (`/admin/`): every city's builds, errors and
-publications, the network's figures, and rebuild buttons that ask the build queue."""
+publications, the network's figures, and rebuild buttons that ask the build queue.
+
+Pages are plain functions (Starlette runs them in its thread pool): they read files and
+the database, which must never block the event loop that serves everyone else."""
 
 from __future__ import annotations
 
@@ -7,6 +10,7 @@ import json
 from datetime import UTC, datetime
 
 from sqlalchemy import select
+from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
@@ -25,7 +29,7 @@ JOB_STATES = {"queued": "en attente", "running": "en cours", "done": "réussie",
               "failed": "en échec"}
 
 
-async def overview(request: Request) -> Response:
+def overview(request: Request) -> Response:
     require_webmaster(request)
     state = runtime(request)
     settings = state.settings
@@ -42,7 +46,7 @@ async def overview(request: Request) -> Response:
         "current_filter": chosen, "filter_label": dict(FILTERS).get(chosen, "")})
 
 
-async def city(request: Request) -> Response:
+def city(request: Request) -> Response:
     require_webmaster(request)
     state = runtime(request)
     slug = request.path_params["city"]
@@ -57,7 +61,7 @@ async def city(request: Request) -> Response:
         "today": datetime.now(UTC).astimezone(PARIS).date()})
 
 
-async def build_log(request: Request) -> Response:
+def build_log(request: Request) -> Response:
     require_webmaster(request)
     state = runtime(request)
     with state.engine.connect() as connection:
@@ -73,17 +77,19 @@ async def rebuild_city(request: Request) -> Response:
     person = require_webmaster(request)
     await protected_form(request)
     slug = request.path_params["city"]
-    _row(request, slug)  # 404 for a city the network does not have
-    runtime(request).builds.request([slug], "bouton « Reconstruire » du tableau de bord",
-                                    requested_by=person.email, force=True)
+    await run_in_threadpool(_row, request, slug)  # 404 for a city the network does not have
+    await run_in_threadpool(runtime(request).builds.request, [slug],
+                            "bouton « Reconstruire » du tableau de bord",
+                            requested_by=person.email, force=True)
     return RedirectResponse(f"/admin/villes/{slug}", status_code=303)
 
 
 async def rebuild_network(request: Request) -> Response:
     person = require_webmaster(request)
     await protected_form(request)
-    runtime(request).builds.request(["*"], "bouton « Reconstruire tout le réseau »",
-                                    requested_by=person.email, force=True)
+    await run_in_threadpool(runtime(request).builds.request, ["*"],
+                            "bouton « Reconstruire tout le réseau »",
+                            requested_by=person.email, force=True)
     return RedirectResponse("/admin/?filtre=attente", status_code=303)
 
 
