@@ -41,7 +41,8 @@ def nginx_config(output_dir: Path, upstream: str, server_names: list[str],
         "UPSTREAM": upstream, "LISTEN": listen, "SERVER_NAME": " ".join(server_names),
         "PUBLIC_DIR": str(public), "BROTLI": BROTLI_ON if brotli else BROTLI_OFF,
         "TYPES": _types(), "CHARSET_TYPES": " ".join(sorted(headers.TEXT_TYPES - {"text/html"})),
-        "CACHE_MAP": _cache_map(), "SECURITY_HEADERS": _security_headers(),
+        "CACHE_MAP": _cache_map(), "MEDIA_POLICY_MAP": _media_policy_map(),
+        "SECURITY_HEADERS": _security_headers(),
         "FEED_LOCATIONS": _feed_locations(),
     }
     text = TEMPLATE.read_text(encoding="utf-8")
@@ -64,6 +65,15 @@ def _cache_map() -> str:
         f'    "~{headers.THEME_VERSIONED.pattern}" "{headers.CACHE_IMMUTABLE}";',
         f'    "~*(/|\\.({revalidated}))$" "{headers.CACHE_REVALIDATE}";',
         f'    default "{headers.CACHE_MEDIA}";',
+    ])
+
+
+def _media_policy_map() -> str:
+    unsandboxed = "|".join(sorted(headers.UNSANDBOXED_MEDIA))
+    return "\n".join([
+        f'    "~*{headers.MEDIA_PATH.pattern}.*\\.({unsandboxed})$" "";',
+        f'    "~{headers.MEDIA_PATH.pattern}" "{headers.MEDIA_POLICY}";',
+        '    default "";',
     ])
 
 

@@ -72,6 +72,10 @@ def site(tmp_path_factory: pytest.TempPathFactory, nginx_binary: str) -> Path:
                                            body=MEMBER_SECRET),
     })
     write_city(content, "rennes", {"posts/2026-10-01-a.md": post("Rennes")})
+    media = content / "lyon" / "media"
+    write(media / "plan.svg", '<svg xmlns="http://www.w3.org/2000/svg"><script>alert(1)'
+                              "</script></svg>")
+    write(media / "programme.pdf", "%PDF-1.4 stand-in")
     assert build(content, root / "output").ok
     lyon = root / "output" / "public" / "lyon"
     page = (lyon / "index.html").read_bytes()
@@ -196,14 +200,19 @@ def test_nginx_sends_the_same_types_and_cache_headers_as_the_service(
         home = service.get("/lyon/").text
         stylesheet = home[home.index("/theme/"):home.index('"', home.index("/theme/"))]
         for url in ("/", "/lyon/", "/lyon/atom.xml", "/lyon/agenda.ics", "/atom.xml",
-                    stylesheet, "/lyon/actualites/rentree.html"):
+                    stylesheet, "/lyon/actualites/rentree.html", "/lyon/media/plan.svg",
+                    "/lyon/media/programme.pdf"):
             direct = service.get(url, headers={"Accept-Encoding": "identity"})
             status, headers, body = get(nginx, url)
             assert status == direct.status_code == 200, url
             assert body == direct.content, url
             for name in ("content-type", "cache-control", "x-content-type-options",
-                         "referrer-policy", "x-frame-options"):
-                assert headers[name] == direct.headers[name], (url, name)
+                         "referrer-policy", "x-frame-options", "content-security-policy"):
+                assert headers.get(name) == direct.headers.get(name), (url, name)
+        # A volunteer's SVG opened directly runs no script on the site's origin.
+        assert get(nginx, "/lyon/media/plan.svg")[1]["content-security-policy"] \
+            .startswith("sandbox;")
+        assert "content-security-policy" not in get(nginx, "/lyon/media/programme.pdf")[1]
         assert get(nginx, stylesheet)[1]["cache-control"] == \
             "public, max-age=31536000, immutable"
 

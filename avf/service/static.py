@@ -30,6 +30,7 @@ from avf.service.static_headers import (
     SECURITY_HEADERS,
     cache_control,
     content_type,
+    media_policy,
 )
 
 # Content-Encoding → the suffix of the precompressed file beside the original.
@@ -220,6 +221,9 @@ def file_response(found: Found, url_path: str, request: Headers) -> Response:
     tag = etag(status, found.encoding)
     headers = {"Cache-Control": cache_control(url_path), "ETag": tag,
                "Last-Modified": formatdate(status.st_mtime, usegmt=True), **SECURITY_HEADERS}
+    policy = media_policy(url_path)
+    if policy:
+        headers["Content-Security-Policy"] = policy
     if found.encoding:
         headers["Content-Encoding"] = found.encoding
     if found.has_variants:

@@ -56,6 +56,24 @@ SECURITY_HEADERS = {
 }
 
 
+# Files volunteers put in a city's media/ folder are served on the service's own origin:
+# an SVG (or anything a browser may render as a document) opened directly is sandboxed —
+# an opaque origin, no script — so it can never act as a signed-in webmaster or member.
+# PDFs are left out: browsers' PDF viewers refuse to open in a sandbox, and a PDF's own
+# scripts never reach the page's origin anyway.
+MEDIA_PATH = re.compile(r"^/([a-z0-9-]+/)?media/")
+MEDIA_POLICY = ("sandbox; default-src 'none'; img-src 'self' data:; "
+                "style-src 'unsafe-inline'; media-src 'self'")
+UNSANDBOXED_MEDIA = frozenset({"pdf"})
+
+
+def media_policy(path: str) -> str | None:
+    """The Content-Security-Policy of the file at URL path `path`, if it is a media file."""
+    if MEDIA_PATH.match(path) and extension(path) not in UNSANDBOXED_MEDIA:
+        return MEDIA_POLICY
+    return None
+
+
 def extension(path: str) -> str:
     return PurePosixPath(path).suffix.lstrip(".").lower()
 
