@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import logging
 import queue
+import random
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -23,6 +24,7 @@ from avf.service.sessions import open_session, revoke_session
 PER_ADDRESS = Limit("login-address", 5, timedelta(hours=1))
 PER_IP = Limit("login-ip", 20, timedelta(minutes=15))
 LINK_PATH = "/compte/lien/"
+JITTER_SECONDS = (0.2, 2.0)  # a link request waits this long (at random) before its work
 
 log = logging.getLogger(__name__)
 
@@ -38,15 +40,21 @@ def send_sign_in_link(engine: Engine, email: str, next_path: str, public_url: st
     """Queue a sign-in link for `email` if a person has that (normalized) address; True
     when a mail was queued. Unknown addresses get nothing, and nobody is told."""
     moment = now or datetime.now(UTC)
-    with engine.begin() as connection:
+    minutes = int(LIFETIME.total_seconds() // 60)
+    with engine.connect() as connection, connection.begin() as transaction:
         person_id = person_id_for(connection, email)
         person = None if person_id is None else load_person(connection, person_id)
         if person is None:
+            # The same work as for a known address (a mail rendered and written), undone:
+            # how busy the service is afterwards tells nothing about who has an account.
+            queue_mail(connection, kind="login_link", to=email, now=moment, context={
+                "name": "", "link": f"{public_url}{LINK_PATH}{'x' * 43}", "minutes": minutes})
+            transaction.rollback()
             return False
         token = issue_link_token(connection, person.id, next_path, moment)
         queue_mail(connection, kind="login_link", to=person.email, now=moment, context={
             "name": person.display_name, "link": f"{public_url}{LINK_PATH}{token}",
-            "minutes": int(LIFETIME.total_seconds() // 60)})
+            "minutes": minutes})
     return True
 
 
@@ -62,6 +70,7 @@ class LinkSender:
         self.wake_mail = wake_mail
         self._pending: queue.SimpleQueue[tuple[str, str] | None] = queue.SimpleQueue()
         self._thread: threading.Thread | None = None
+        self._stopping = threading.Event()
 
     def submit(self, email: str, next_path: str) -> None:
         self._pending.put((email, next_path))
@@ -72,6 +81,7 @@ class LinkSender:
 
     def stop(self, timeout: float = 10.0) -> None:
         """Finish what is queued, then stop."""
+        self._stopping.set()
         self._pending.put(None)
         if self._thread is not None:
             self._thread.join(timeout)
@@ -89,6 +99,10 @@ class LinkSender:
 
     def _run(self) -> None:
         while (request := self._pending.get()) is not None:
+            # Each request waits a random moment first, so the work it causes never lines
+            # up with the response or the next request (a timing signal of who is known).
+            if self._stopping.wait(random.uniform(*JITTER_SECONDS)):
+                self._pending.put(None)  # stopping: finish the queue without waiting
             try:
                 self._send(*request)
             except Exception:  # the database failed: the person will ask again
