@@ -15,10 +15,12 @@ from email.message import EmailMessage
 from pathlib import Path
 
 import pytest
+from sqlalchemy import Engine
 
 from avf.build import BuildOptions, build_network
 from avf.build.network import NetworkBuild
 from avf.service.settings import ServiceSettings
+from avf.store import connect, migrate
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 SAMPLE_CONTENT = PROJECT_ROOT / "content"
@@ -158,3 +160,12 @@ def serving(app: object, port: int | None = None) -> Iterator[int]:
     finally:
         server.should_exit = True
         thread.join(timeout=10)
+
+
+@pytest.fixture
+def engine(tmp_path: Path) -> Iterator[Engine]:
+    """A migrated SQLite database of the test's own."""
+    engine = connect(f"sqlite:///{tmp_path / 'data' / 'avf.sqlite3'}")
+    migrate(engine)
+    yield engine
+    engine.dispose()

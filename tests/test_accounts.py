@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
 import pytest
 from sqlalchemy import Engine, select
@@ -27,18 +25,10 @@ from avf.service.magiclinks import (
     redeem_link_token,
 )
 from avf.service.sessions import LIFETIME, find_session, open_session, revoke_session
-from avf.store import connect, migrate
 from avf.store.schema import NETWORK, login_tokens, people
 
 NOW = datetime(2026, 11, 28, 11, 0, tzinfo=UTC)
 
-
-@pytest.fixture
-def engine(tmp_path: Path) -> Iterator[Engine]:
-    engine = connect(f"sqlite:///{tmp_path / 'avf.sqlite3'}")
-    migrate(engine)
-    yield engine
-    engine.dispose()
 
 
 @pytest.mark.parametrize(("typed", "stored"), [

@@ -16,20 +16,12 @@ from sqlalchemy import select
 from avf.mail import MailWorker, queue_mail, render_mail
 from avf.mail.settings import SmtpSettings
 from avf.mail.worker import MAX_ATTEMPTS
-from avf.store import connect, migrate
 from avf.store.schema import outbox
 
 NOW = datetime(2026, 11, 28, 11, 0, tzinfo=UTC)
 ACK = {"name": "Élise Martin", "city_name": "AVF Lyon", "phone": "04 78 00 00 00",
        "hours": "mardi 14 h – 17 h <salle B>", "site_url": "https://avf.example/lyon/"}
 
-
-@pytest.fixture
-def engine(tmp_path: Path):  # type: ignore[no-untyped-def]
-    engine = connect(f"sqlite:///{tmp_path / 'avf.sqlite3'}")
-    migrate(engine)
-    yield engine
-    engine.dispose()
 
 
 def settings_for(smtp: SmtpCapture | None, port: int | None = None) -> SmtpSettings:

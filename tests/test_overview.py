@@ -6,23 +6,14 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-import pytest
 from sqlalchemy import insert
 
 from avf.service.overview import city_rows, network_figures
-from avf.store import connect, migrate
 from avf.store.schema import NETWORK, contact_messages, outbox, people, roles
 from tests.conftest import build, post, write, write_city
 
 NOW = datetime(2026, 11, 28, 12, 0, tzinfo=UTC)
 
-
-@pytest.fixture
-def engine(tmp_path: Path):  # type: ignore[no-untyped-def]
-    engine = connect(f"sqlite:///{tmp_path / 'avf.sqlite3'}")
-    migrate(engine)
-    yield engine
-    engine.dispose()
 
 
 def test_rows_and_figures_of_a_built_network(network: Path, engine) -> None:  # type: ignore[no-untyped-def]

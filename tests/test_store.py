@@ -13,17 +13,9 @@ from sqlalchemy import insert, select, text
 from sqlalchemy.exc import StatementError
 
 from avf.cli import main
-from avf.store import connect, migrate
+from avf.store import migrate
 from avf.store.engine import current_revision
 from avf.store.schema import metadata, people
-
-
-@pytest.fixture
-def engine(tmp_path: Path):  # type: ignore[no-untyped-def]
-    engine = connect(f"sqlite:///{tmp_path / 'data' / 'avf.sqlite3'}")
-    migrate(engine)
-    yield engine
-    engine.dispose()
 
 
 def test_migrations_create_exactly_the_declared_schema(engine) -> None:  # type: ignore[no-untyped-def]

@@ -15,7 +15,6 @@ import smtplib
 import socket
 import ssl
 import sys
-import threading
 from datetime import UTC, datetime, timedelta
 from email.message import EmailMessage
 from email.utils import format_datetime, make_msgid, parseaddr
@@ -24,6 +23,7 @@ from sqlalchemy import Engine, select, update
 
 from avf.mail.settings import SmtpSettings
 from avf.store.schema import outbox
+from avf.workers import BackgroundWorker
 
 log = logging.getLogger(__name__)
 
@@ -35,31 +35,20 @@ LEASE = timedelta(minutes=10)  # a claimed mail is someone's for this long
 BATCH = 50  # mails sent over one SMTP connection
 
 
-class MailWorker:
+class MailWorker(BackgroundWorker):
     """The background sender. `start()` runs it in a thread that sends what is due, then
     sleeps until `wake()` or `poll_seconds`; `send_due()` does one pass (tests use it)."""
 
+    name = "avf-mail"
+
     def __init__(self, engine: Engine, smtp: SmtpSettings, poll_seconds: float = 10.0):
+        super().__init__()
         self.engine = engine
         self.smtp = smtp
         self.poll_seconds = poll_seconds
-        self._wake = threading.Event()
-        self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
 
-    def start(self) -> None:
-        self._thread = threading.Thread(target=self._run, name="avf-mail", daemon=True)
-        self._thread.start()
-
-    def stop(self, timeout: float = 10.0) -> None:
-        self._stop.set()
-        self._wake.set()
-        if self._thread is not None:
-            self._thread.join(timeout)
-
-    def wake(self) -> None:
-        """Send now: a request that queued a mail calls this after its commit."""
-        self._wake.set()
+    def run_pass(self) -> int:
+        return self.send_due()
 
     def send_due(self, now: datetime | None = None) -> int:
         """Send every mail due at `now`; return how many were delivered."""
@@ -72,15 +61,6 @@ class MailWorker:
             delivered += self._send_batch(claimed, moment)
             if len(claimed) < BATCH:
                 return delivered
-
-    def _run(self) -> None:
-        while not self._stop.is_set():
-            try:
-                self.send_due()
-            except Exception:  # the database itself failed: log, keep the thread alive
-                log.exception("outbox pass failed")
-            self._wake.wait(self.poll_seconds)
-            self._wake.clear()
 
     def _claim(self, now: datetime) -> list[dict[str, object]]:
         claimed = []

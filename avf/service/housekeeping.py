@@ -3,15 +3,12 @@ and webhook delivery ids older than any forge's redelivery. Runs hourly in the s
 
 from __future__ import annotations
 
-import logging
-import threading
 from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import Engine, delete
 
 from avf.store.schema import rate_hits, webhook_deliveries
-
-log = logging.getLogger(__name__)
+from avf.workers import BackgroundWorker
 
 RATE_HITS_KEPT = timedelta(days=2)  # the longest rate-limit window is one day
 DELIVERIES_KEPT = timedelta(days=30)  # forges redeliver within hours, by hand within days
@@ -30,25 +27,13 @@ def forget_old_records(engine: Engine, now: datetime | None = None) -> dict[str,
     return {"rate_hits": hits, "webhook_deliveries": deliveries}
 
 
-class Housekeeping:
-    def __init__(self, engine: Engine, every: float = EVERY):
+class Housekeeping(BackgroundWorker):
+    name = "avf-housekeeping"
+    poll_seconds = EVERY
+
+    def __init__(self, engine: Engine):
+        super().__init__()
         self.engine = engine
-        self.every = every
-        self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
 
-    def start(self) -> None:
-        self._thread = threading.Thread(target=self._run, name="avf-housekeeping", daemon=True)
-        self._thread.start()
-
-    def stop(self) -> None:
-        self._stop.set()
-        if self._thread is not None:
-            self._thread.join(10)
-
-    def _run(self) -> None:
-        while not self._stop.wait(self.every):
-            try:
-                forget_old_records(self.engine)
-            except Exception:  # a database hiccup: try again next hour
-                log.exception("housekeeping pass failed")
+    def run_pass(self) -> dict[str, int]:
+        return forget_old_records(self.engine)

@@ -37,6 +37,7 @@ from avf.service.repo import EVERY_CITY, RepoError, sync, tracked_branch
 from avf.service.settings import ServiceSettings
 from avf.service.templating import theme_static_dir
 from avf.store.schema import build_jobs
+from avf.workers import BackgroundWorker
 
 log = logging.getLogger(__name__)
 
@@ -45,20 +46,20 @@ COALESCE_CAP = 10  # a job waits for more requests at most this many build delay
 REASON_LENGTH = 300  # the column's size
 
 
-class BuildQueue:
+class BuildQueue(BackgroundWorker):
     """Requests (`request`, `request_sync`) from any thread or process; one worker
     (`start()`, or `run_due()` by hand in tests) that runs what is due."""
 
+    name = "avf-builds"
+
     def __init__(self, engine: Engine, settings: ServiceSettings,
                  poll_seconds: float = POLL_SECONDS):
+        super().__init__()
         self.engine = engine
         self.settings = settings
         self.poll_seconds = poll_seconds
         # Coalescing reads then writes: this process's requests take turns.
         self._requests = threading.Lock()
-        self._wake = threading.Event()
-        self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
 
     # --- Requests ---------------------------------------------------------------------
 
@@ -123,36 +124,22 @@ class BuildQueue:
 
     def start(self) -> None:
         self.recover()
-        self._stop.clear()
-        self._thread = threading.Thread(target=self._run, name="avf-builds", daemon=True)
-        self._thread.start()
+        super().start()
 
     def stop(self, timeout: float = 30.0) -> None:
         """Stop after the job in progress (a build is never cut short; one still running
         at exit is queued again by `recover` on the next start)."""
-        self._stop.set()
-        self._wake.set()
-        if self._thread is not None:
-            self._thread.join(timeout)
+        super().stop(timeout)
 
-    def wake(self) -> None:
-        self._wake.set()
+    def run_pass(self) -> list[int]:
+        return self.run_due()
 
     def run_due(self, now: datetime | None = None) -> list[int]:
         """One pass: the due syncs, then one build of every due city; return the jobs run."""
         synced = self._run_syncs(now)  # may take a while: a fetch from the forge
         return [*synced, *self._run_builds(now or datetime.now(UTC))]
 
-    def _run(self) -> None:
-        while not self._stop.is_set():
-            try:
-                self.run_due()
-            except Exception:  # the database itself failed: log, keep the thread alive
-                log.exception("build queue pass failed")
-            self._wake.wait(self._seconds_to_next())
-            self._wake.clear()
-
-    def _seconds_to_next(self) -> float:
+    def seconds_to_next(self) -> float:
         try:
             with self.engine.connect() as connection:
                 due = connection.execute(select(func.min(build_jobs.c.not_before))
