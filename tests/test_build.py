@@ -48,7 +48,7 @@ def built(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path, object]
         "posts/2026-11-03-brouillon.md": post("Brouillon", extra="status: draft", body=DRAFT),
         "posts/2026-11-04-relire.md": post("À relire", extra="status: review", body=REVIEW),
         "pages/adherer.md": '---\ntitle: "Adhérer"\norder: 1\n---\n\n## Tarifs\n\n20 €.\n',
-        "pages/annuaire.md": '---\ntitle: "Annuaire interne"\nvisibility: members\n---\n\n'
+        "pages/trombi.md": '---\ntitle: "Trombinoscope interne"\nvisibility: members\n---\n\n'
                              + SECRET + " (page)\n",
     }) / "media"
     media.mkdir()
@@ -97,16 +97,16 @@ def test_member_only_text_is_only_in_the_members_output(built) -> None:
     members = [path for path in every_file(output / "members")
                if SECRET in path.read_text(errors="replace")]
     assert {path.relative_to(output / "members").as_posix() for path in members} == {
-        "lyon/actualites/conseil.html", "lyon/annuaire/index.html",
+        "lyon/actualites/conseil.html", "lyon/trombi/index.html",
     }
     for path in every_file(output / "public"):
         text = path.read_text(errors="replace")
         assert SECRET not in text, path
         assert "Compte rendu du conseil" not in text, path
         assert "secret-tag" not in text, path
-        assert "Annuaire interne" not in text, path
+        assert "Trombinoscope interne" not in text, path
     index = (output / "members" / "lyon" / "index.html").read_text()
-    assert "Compte rendu du conseil" in index and "Annuaire interne" in index
+    assert "Compte rendu du conseil" in index and "Trombinoscope interne" in index
 
 
 def test_public_home_hints_at_member_posts_without_their_titles(built) -> None:

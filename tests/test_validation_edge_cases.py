@@ -151,3 +151,9 @@ def test_symbolic_links_are_refused_and_never_published(network: Path, tmp_path:
     assert [r.status for r in result.results] == ["failed"]
     published = [p for p in output.rglob("*") if p.is_file()]
     assert not any(b"serveur-interne-7731" in p.read_bytes() for p in published)
+
+
+def test_page_slugs_of_the_members_area_are_refused(network: Path) -> None:
+    write_city(network, "lyon", {"pages/annuaire.md": '---\ntitle: "Annuaire"\n---\n\nx\n'})
+    problem = only_problem(network)
+    assert problem.file == "content/lyon/pages/annuaire.md" and "annuaire" in problem.message

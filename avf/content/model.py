@@ -18,8 +18,11 @@ RESERVED_SLUGS = frozenset(
      "theme"}
 )
 # Addresses a city's site already uses, that a standing page may not take as its slug.
+# The service's own members' pages (`/membres/<city>/annuaire/`…) are reserved too, since
+# member-only pages are published under `/membres/<city>/<slug>/`.
 RESERVED_PAGE_SLUGS = frozenset(
-    {"actualites", "agenda", "archives", "etiquettes", "index", "media", "membres", "theme"}
+    {"actualites", "adhesion", "agenda", "annuaire", "archives", "bloquer", "etiquettes",
+     "gestion", "index", "media", "membres", "messages", "theme"}
 )
 
 # The theme's palette: every accent a city may choose (see themes/avf/static/css/avf.css).

@@ -130,7 +130,8 @@ def load_person(connection: Connection, person_id: int) -> Person | None:
     if row is None:
         return None
     held = connection.execute(select(roles.c.city, roles.c.role)
-                              .where(roles.c.person_id == person_id)).all()
+                              .where(roles.c.person_id == person_id,
+                                     roles.c.suspended_at.is_(None))).all()  # grants nothing
     return Person(id=person_id, email=row.email, display_name=row.display_name,
                   roles=frozenset((city, role) for city, role in held))
 

@@ -19,6 +19,7 @@ from sqlalchemy import Connection, delete, insert, select, update
 from avf.store.schema import login_tokens
 
 LIFETIME = timedelta(minutes=15)
+INVITATION_LIFETIME = timedelta(days=7)  # an invitation to join a city, or to move
 KEPT_AFTER_EXPIRY = timedelta(days=1)  # spent tokens stay this long, then are removed
 MAX_NEXT_PATH = 500  # characters, the size of the column
 
@@ -30,15 +31,17 @@ class RedeemedLink:
 
 
 def issue_link_token(connection: Connection, person_id: int, next_path: str = "/",
-                     now: datetime | None = None) -> str:
-    """A new single-use token for the person (to put in the emailed link)."""
+                     now: datetime | None = None, lifetime: timedelta = LIFETIME) -> str:
+    """A new single-use token for the person (to put in the emailed link). A sign-in link
+    lives LIFETIME; an invitation (INVITATION_LIFETIME) longer, since it waits in a mailbox
+    until its reader comes."""
     moment = now or datetime.now(UTC)
     connection.execute(delete(login_tokens).where(
         login_tokens.c.expires_at < moment - KEPT_AFTER_EXPIRY))
     token = secrets.token_urlsafe(32)
     connection.execute(insert(login_tokens).values(
         token_hash=_digest(token), person_id=person_id, next_path=local_path(next_path),
-        created_at=moment, expires_at=moment + LIFETIME))
+        created_at=moment, expires_at=moment + lifetime))
     return token
 
 

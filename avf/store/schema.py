@@ -71,6 +71,8 @@ roles = Table(
     Column("city", String(100), nullable=False),  # a city slug, or NETWORK
     Column("role", String(20), nullable=False),  # webmaster | admin | reporter | member
     Column("granted_at", UtcDateTime(), nullable=False),
+    # A suspended role grants nothing until lifted (the admin's "suspendre").
+    Column("suspended_at", UtcDateTime()),
     UniqueConstraint("person_id", "city", "role"),
 )
 
@@ -163,4 +165,82 @@ contact_messages = Table(
     Column("message", Text, nullable=False),
     Column("created_at", UtcDateTime(), nullable=False),
     Column("relayed", Boolean, nullable=False, server_default=false()),
+)
+
+
+# --- Members' area ----------------------------------------------------------------------
+
+profiles = Table(
+    "profiles", metadata,
+    Column("person_id", Integer, ForeignKey("people.id", ondelete="CASCADE"),
+           primary_key=True),
+    Column("about", Text, nullable=False, server_default=""),  # a few words
+    Column("interests", String(300), nullable=False, server_default=""),
+    Column("languages", String(200), nullable=False, server_default=""),
+    Column("phone", String(50), nullable=False, server_default=""),  # admins only
+    Column("photo", String(200)),  # file name under AVF_DATA_DIR/photos/
+    # Consents, each with the moment it was given (None: not given; RGPD).
+    Column("in_directory", Boolean, nullable=False, server_default=false()),
+    Column("directory_consent_at", UtcDateTime()),
+    Column("news_by_email", Boolean, nullable=False, server_default=false()),
+    Column("news_consent_at", UtcDateTime()),
+    Column("updated_at", UtcDateTime(), nullable=False),
+)
+
+join_requests = Table(
+    "join_requests", metadata,
+    Column("id", Integer, primary_key=True),
+    Column("city", String(100), nullable=False),
+    Column("name", String(200), nullable=False),
+    Column("email", String(320), nullable=False),
+    Column("phone", String(50), nullable=False, server_default=""),
+    Column("message", Text, nullable=False, server_default=""),
+    Column("created_at", UtcDateTime(), nullable=False),
+    # pending | approved | declined
+    Column("status", String(10), nullable=False, server_default="pending"),
+    Column("decided_by", Integer, ForeignKey("people.id", ondelete="SET NULL")),
+    Column("decided_at", UtcDateTime()),
+    Index("ix_join_requests_city_status", "city", "status"),
+)
+
+member_messages = Table(  # every relayed message, kept for the city's admins (abuse)
+    "member_messages", metadata,
+    Column("id", Integer, primary_key=True),
+    Column("city", String(100), nullable=False),
+    Column("sender_id", Integer, ForeignKey("people.id", ondelete="SET NULL")),
+    Column("recipient_id", Integer, ForeignKey("people.id", ondelete="SET NULL")),
+    Column("in_reply_to", Integer, ForeignKey("member_messages.id", ondelete="SET NULL")),
+    Column("body", Text, nullable=False),
+    Column("created_at", UtcDateTime(), nullable=False),
+    Index("ix_member_messages_city_created", "city", "created_at"),
+)
+
+member_blocks = Table(
+    "member_blocks", metadata,
+    Column("blocker_id", Integer, ForeignKey("people.id", ondelete="CASCADE"),
+           primary_key=True),
+    Column("blocked_id", Integer, ForeignKey("people.id", ondelete="CASCADE"),
+           primary_key=True),
+    Column("created_at", UtcDateTime(), nullable=False),
+)
+
+former_members = Table(  # a city keeps its former members' history
+    "former_members", metadata,
+    Column("id", Integer, primary_key=True),
+    Column("person_id", Integer, ForeignKey("people.id", ondelete="CASCADE"), nullable=False),
+    Column("city", String(100), nullable=False),
+    Column("left_at", UtcDateTime(), nullable=False),
+    Column("reason", String(20), nullable=False),  # moved | removed
+    Column("moved_to", String(100)),
+)
+
+moves = Table(  # "Je déménage"
+    "moves", metadata,
+    Column("id", Integer, primary_key=True),
+    Column("person_id", Integer, ForeignKey("people.id", ondelete="CASCADE"), nullable=False),
+    Column("from_city", String(100), nullable=False),
+    Column("to_city", String(100), nullable=False),
+    Column("share_address", Boolean, nullable=False, server_default=false()),
+    Column("created_at", UtcDateTime(), nullable=False),
+    Column("joined_at", UtcDateTime()),
 )
