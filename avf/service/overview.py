@@ -80,13 +80,14 @@ def city_rows(content_dir: Path, output_dir: Path, engine: Engine) -> list[CityR
 def network_figures(rows: list[CityRow], engine: Engine, now: datetime) -> NetworkFigures:
     today = now.astimezone(PARIS).date()
     month_start = datetime(today.year, today.month, 1, tzinfo=PARIS)
-    city_people = select(roles.c.person_id).where(roles.c.city != NETWORK).distinct()
+    active_roles = and_(roles.c.city != NETWORK, roles.c.suspended_at.is_(None))
+    city_people = select(roles.c.person_id).where(active_roles).distinct()
     with engine.connect() as connection:
         members = connection.execute(
             select(func.count()).select_from(city_people.subquery())).scalar_one()
         active = connection.execute(
             select(func.count(distinct(people.c.id))).select_from(people.join(roles))
-            .where(and_(roles.c.city != NETWORK, people.c.last_seen_at >= month_start))
+            .where(and_(active_roles, people.c.last_seen_at >= month_start))
         ).scalar_one()
         messages = connection.execute(
             select(func.count()).select_from(contact_messages)
