@@ -43,6 +43,7 @@ from avf.service.accounts import person_id_for
 from avf.store.schema import (
     former_members,
     join_requests,
+    login_tokens,
     member_messages,
     outbox,
     people,
@@ -199,7 +200,6 @@ def test_an_invitation_is_mailed_and_its_link_opens_the_members_area(
 def test_the_invitation_link_lives_seven_days(app: Starlette) -> None:
     submit(signed_in(app, ADMIN), f"{MANAGE}inviter", NEWCOMER)
     with engine_of(app).connect() as connection:
-        from avf.store.schema import login_tokens
         token = connection.execute(select(login_tokens).where(
             login_tokens.c.next_path == "/membres/lyon/")).mappings().one()
     assert (token["expires_at"] - token["created_at"]).days == 7
