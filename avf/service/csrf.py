@@ -107,7 +107,8 @@ class UploadedForm:
 async def protected_upload(request: Request, max_bytes: int = MAX_UPLOAD_BYTES) -> UploadedForm:
     """A `multipart/form-data` form (one with a file), checked like `protected_form` (Origin,
     then token); 413 when the whole body is over `max_bytes`, counted as it arrives, so an
-    endless upload is cut short rather than written to a temporary file."""
+    endless upload is cut short there (files are spooled in memory, on disk past 1 MB, and
+    closed either way)."""
     if not same_origin(request):
         raise HTTPException(403, REFUSED)
     kind = request.headers.get("content-type", "").split(";")[0].strip().lower()

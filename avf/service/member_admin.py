@@ -197,12 +197,11 @@ def removal_page(request: Request) -> Response:
     city, _ = _admin_of_city(request)
     person_id = request.path_params["person"]
     with runtime(request).engine.connect() as connection:
-        member = next((member for member in city_members(connection, city.slug)
-                       if member.person_id == person_id), None)
-    if member is None:
+        found = city_members(connection, city.slug, person_id)
+    if not found:
         raise HTTPException(404, "Cette personne ne fait pas (ou plus) partie des adhérent·es "
                                  "de cette ville.")
-    return _render(request, city, "service/member_remove.html", {"member": member})
+    return _render(request, city, "service/member_remove.html", {"member": found[0]})
 
 
 async def remove_member(request: Request) -> Response:

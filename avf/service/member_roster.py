@@ -59,9 +59,11 @@ class RelayedMessage:
     body: str
 
 
-def city_members(connection: Connection, city: str) -> list[MemberRow]:
-    """Everyone holding a role in `city`, by name, with their profile."""
-    rows = connection.execute(
+def city_members(connection: Connection, city: str,
+                 person_id: int | None = None) -> list[MemberRow]:
+    """Everyone holding a role in `city` (or only `person_id`, if they do), by name, with
+    their profile."""
+    query = (
         select(people.c.id, people.c.display_name, people.c.email, roles.c.role,
                roles.c.granted_at, roles.c.suspended_at, profiles.c.phone,
                profiles.c.interests, profiles.c.in_directory,
@@ -69,7 +71,10 @@ def city_members(connection: Connection, city: str) -> list[MemberRow]:
                profiles.c.news_consent_at)
         .join(roles, roles.c.person_id == people.c.id)
         .outerjoin(profiles, profiles.c.person_id == people.c.id)
-        .where(roles.c.city == city)).all()
+        .where(roles.c.city == city))
+    if person_id is not None:
+        query = query.where(people.c.id == person_id)
+    rows = connection.execute(query).all()
     by_person: dict[int, list] = {}  # type: ignore[type-arg]
     for row in rows:
         by_person.setdefault(row.id, []).append(row)
