@@ -9,7 +9,8 @@ Two checks, both on every POST of a form:
 
 The contact form of the static city sites cannot carry a token (a static page knows no
 visitor), so it is checked by Origin alone (`protected_form(request, token=False)`), with
-its honeypot and rate limits on top.
+its honeypot and rate limits on top. A form that sends a file (a city admin's list of
+members) is read by `protected_upload`, with the same two checks and a cap on its size.
 """
 
 from __future__ import annotations
@@ -17,10 +18,13 @@ from __future__ import annotations
 import hashlib
 import hmac
 import secrets
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
 from urllib.parse import parse_qsl, urlsplit
 
-from starlette.datastructures import FormData
+from starlette.datastructures import FormData, UploadFile
 from starlette.exceptions import HTTPException
+from starlette.formparsers import MultiPartException, MultiPartParser
 from starlette.requests import Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -28,6 +32,8 @@ COOKIE = "avf_csrf"
 FIELD = "csrf_token"
 MAX_FORM_BYTES = 1_000_000  # a form (without uploads) larger than this is refused
 MAX_FIELDS = 100  # no form of ours has that many fields
+MAX_UPLOAD_BYTES = 2_000_000  # a whole form with its file; a city's list of members is ~50 KB
+MAX_FILES = 1  # no form of ours sends more than one file
 REFUSED = ("Ce formulaire a expiré ou ne vient pas de ce site. Rechargez la page, puis "
            "envoyez-le à nouveau.")
 
@@ -85,13 +91,70 @@ async def protected_form(request: Request, token: bool = True) -> FormData:
         raise HTTPException(403, REFUSED)
     form = await _urlencoded_form(request)
     if token:
-        sent = str(form.get(FIELD, "")).encode("utf-8", "replace")
-        expected = str(getattr(request.state, "csrf_token", "")).encode()
-        # A fresh nonce means the visitor came without the cookie: their token cannot match.
-        if not expected or not hmac.compare_digest(sent, expected) \
-                or request.cookies.get(COOKIE) != getattr(request.state, "csrf_nonce", None):
-            raise HTTPException(403, REFUSED)
+        _check_token(request, form)
     return form
+
+
+@dataclass(frozen=True)
+class UploadedForm:
+    """A posted form that may carry files: its text fields, and each file's name and bytes
+    (an empty file input gives no entry)."""
+
+    fields: FormData
+    files: dict[str, tuple[str, bytes]]
+
+
+async def protected_upload(request: Request, max_bytes: int = MAX_UPLOAD_BYTES) -> UploadedForm:
+    """A `multipart/form-data` form (one with a file), checked like `protected_form` (Origin,
+    then token); 413 when the whole body is over `max_bytes`, counted as it arrives, so an
+    endless upload is cut short there (files are spooled in memory, on disk past 1 MB, and
+    closed either way)."""
+    if not same_origin(request):
+        raise HTTPException(403, REFUSED)
+    kind = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    if kind != "multipart/form-data":
+        raise HTTPException(400, "Ce formulaire doit être envoyé depuis sa page : revenez-y, "
+                                 "puis envoyez-le à nouveau.")
+    if int(request.headers.get("content-length") or 0) > max_bytes:
+        raise HTTPException(413)
+
+    async def capped() -> AsyncIterator[bytes]:
+        received = 0
+        async for chunk in request.stream():
+            received += len(chunk)
+            if received > max_bytes:
+                raise HTTPException(413)
+            yield chunk
+
+    parser = MultiPartParser(request.headers, capped(), max_files=MAX_FILES,
+                             max_fields=MAX_FIELDS, max_part_size=max_bytes)
+    try:
+        parsed = await parser.parse()
+    except MultiPartException:
+        raise HTTPException(400) from None
+    fields: list[tuple[str, str]] = []
+    files: dict[str, tuple[str, bytes]] = {}
+    for name, value in parsed.multi_items():
+        if isinstance(value, UploadFile):
+            content = await value.read()
+            await value.close()
+            if value.filename or content:
+                files[name] = (value.filename or "", content)
+        else:
+            fields.append((name, value))
+    form = FormData(fields)
+    _check_token(request, form)
+    return UploadedForm(fields=form, files=files)
+
+
+def _check_token(request: Request, form: FormData) -> None:
+    """403 unless the form's token is the HMAC of this visitor's nonce cookie."""
+    sent = str(form.get(FIELD, "")).encode("utf-8", "replace")
+    expected = str(getattr(request.state, "csrf_token", "")).encode()
+    # A fresh nonce means the visitor came without the cookie: their token cannot match.
+    if not expected or not hmac.compare_digest(sent, expected) \
+            or request.cookies.get(COOKIE) != getattr(request.state, "csrf_nonce", None):
+        raise HTTPException(403, REFUSED)
 
 
 async def _urlencoded_form(request: Request) -> FormData:
