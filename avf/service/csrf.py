@@ -10,6 +10,9 @@ Two checks, both on every POST of a form:
 The contact form of the static city sites cannot carry a token (a static page knows no
 visitor), so it is checked by Origin alone (`protected_form(request, token=False)`), with
 its honeypot and rate limits on top.
+
+A form with a file (a member's photo) is read by `protected_upload`: the same two checks,
+a multipart body capped in bytes however it is sent, and at most one file.
 """
 
 from __future__ import annotations
@@ -17,10 +20,12 @@ from __future__ import annotations
 import hashlib
 import hmac
 import secrets
+from collections.abc import AsyncIterator
 from urllib.parse import parse_qsl, urlsplit
 
 from starlette.datastructures import FormData
 from starlette.exceptions import HTTPException
+from starlette.formparsers import MultiPartException, MultiPartParser
 from starlette.requests import Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -85,13 +90,63 @@ async def protected_form(request: Request, token: bool = True) -> FormData:
         raise HTTPException(403, REFUSED)
     form = await _urlencoded_form(request)
     if token:
-        sent = str(form.get(FIELD, "")).encode("utf-8", "replace")
-        expected = str(getattr(request.state, "csrf_token", "")).encode()
-        # A fresh nonce means the visitor came without the cookie: their token cannot match.
-        if not expected or not hmac.compare_digest(sent, expected) \
-                or request.cookies.get(COOKIE) != getattr(request.state, "csrf_nonce", None):
-            raise HTTPException(403, REFUSED)
+        _check_token(request, form)
     return form
+
+
+class UploadTooLarge(HTTPException):
+    """A form with a file sent more bytes than its cap (413; the page that posted it may
+    catch this to show the form again with the message)."""
+
+    def __init__(self, max_bytes: int):
+        super().__init__(413, f"Ce fichier est trop lourd : {max_bytes // (1024 * 1024)} Mo "
+                              "au plus. Choisissez un fichier plus petit, puis réessayez.")
+        self.max_bytes = max_bytes
+
+
+async def protected_upload(request: Request, max_bytes: int) -> FormData:
+    """A posted `multipart/form-data` form (one file at most), once its Origin and token
+    are checked like `protected_form`'s; UploadTooLarge as soon as the body passes
+    `max_bytes`, whatever Content-Length said. Close the form's file after use."""
+    if not same_origin(request):
+        raise HTTPException(403, REFUSED)
+    kind = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    if kind != "multipart/form-data":
+        raise HTTPException(400, "Ce formulaire doit être envoyé depuis sa page : revenez-y, "
+                                 "puis envoyez-le à nouveau.")
+    if int(request.headers.get("content-length") or 0) > max_bytes:
+        raise UploadTooLarge(max_bytes)
+
+    async def capped() -> AsyncIterator[bytes]:
+        received = 0
+        async for chunk in request.stream():
+            received += len(chunk)
+            if received > max_bytes:
+                raise UploadTooLarge(max_bytes)
+            yield chunk
+
+    parser = MultiPartParser(request.headers, capped(), max_files=1,  # type: ignore[arg-type]
+                             max_fields=MAX_FIELDS, max_part_size=MAX_FORM_BYTES)
+    try:
+        form = await parser.parse()
+    except MultiPartException:
+        raise HTTPException(400) from None
+    try:
+        _check_token(request, form)
+    except HTTPException:
+        await form.close()
+        raise
+    return form
+
+
+def _check_token(request: Request, form: FormData) -> None:
+    sent = form.get(FIELD, "")
+    sent_bytes = (sent if isinstance(sent, str) else "").encode("utf-8", "replace")
+    expected = str(getattr(request.state, "csrf_token", "")).encode()
+    # A fresh nonce means the visitor came without the cookie: their token cannot match.
+    if not expected or not hmac.compare_digest(sent_bytes, expected) \
+            or request.cookies.get(COOKIE) != getattr(request.state, "csrf_nonce", None):
+        raise HTTPException(403, REFUSED)
 
 
 async def _urlencoded_form(request: Request) -> FormData:
