@@ -16,7 +16,18 @@ from starlette.middleware import Middleware
 from starlette.routing import Mount
 
 from avf.mail import MailWorker
-from avf.service import auth, contact, dashboard, errors, hooks, members
+from avf.service import (
+    auth,
+    contact,
+    dashboard,
+    directory_pages,
+    errors,
+    hooks,
+    members,
+    privacy,
+    profile_pages,
+    relay_pages,
+)
 from avf.service.csrf import CsrfMiddleware
 from avf.service.housekeeping import Housekeeping
 from avf.service.person_middleware import PersonMiddleware
@@ -62,6 +73,11 @@ def create_app(settings: ServiceSettings) -> Starlette:
     routes = [
         *hooks.routes,
         *auth.routes,
+        *profile_pages.routes,
+        *privacy.routes,
+        # Before members.routes: its catch-all would take every /membres/<city>/ path.
+        *directory_pages.routes,
+        *relay_pages.routes,
         *members.routes,
         *contact.routes,
         *dashboard.routes,
