@@ -145,9 +145,7 @@ def _relay(request: Request, city: City, sender: Person, form: FormData, recipie
     if why is not None:
         return _form_page(request, city, sender, context, why=why, message=body,
                           status_code=403)
-    error = EMPTY if not body else TOO_LONG.format(
-        max=french_number(BODY_MAX), count=french_number(len(body))) \
-        if len(body) > BODY_MAX else None
+    error = _text_error(body)
     if error is not None:
         return _form_page(request, city, sender, context, message=body, error=error,
                           status_code=400)
@@ -168,6 +166,14 @@ def _relay(request: Request, city: City, sender: Person, form: FormData, recipie
                           status_code=403)
     state.mail.wake()
     return RedirectResponse(f"/membres/{city.slug}/messages/envoye", status_code=303)
+
+
+def _text_error(body: str) -> str | None:
+    if not body:
+        return EMPTY
+    if len(body) > BODY_MAX:
+        return TOO_LONG.format(max=french_number(BODY_MAX), count=french_number(len(body)))
+    return None
 
 
 def _form_page(request: Request, city: City, sender: Person, context: dict[str, object],
