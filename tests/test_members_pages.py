@@ -107,6 +107,19 @@ def test_the_city_s_members_volunteers_and_the_webmaster_read_it(app: Starlette,
         in index.text
 
 
+def test_the_service_s_own_members_pages_sit_beside_the_built_ones(app: Starlette) -> None:
+    """The directory and the relay (directory_pages, relay_pages) come before this
+    module's catch-all: their paths are the service's, the rest still the build's."""
+    client = browser(app)
+    sign_in(client, app, "adherente@example.org")
+    directory = client.get("/membres/lyon/annuaire/")
+    assert directory.status_code == 200 and "Annuaire des membres" in directory.text
+    assert client.get("/membres/lyon/messages/envoye").status_code == 200
+    assert client.get("/membres/lyon/bloquer/999").status_code == 404
+    assert SECRET in client.get(MEMBERS_POST).text
+    assert client.get("/membres/lyon/annuaire/inconnu.html").status_code == 404
+
+
 def test_folders_missing_files_and_paths_that_leave_the_area(app: Starlette) -> None:
     client = browser(app)
     sign_in(client, app, "adherente@example.org")

@@ -128,3 +128,48 @@ def test_the_service_runs_on_postgresql(database_url: str, tmp_path: Path,
     figures = network_figures(rows, runtime.engine, datetime.now(UTC))
     assert (figures.members, figures.active_this_month, figures.public_posts) == (1, 1, 1)
     runtime.engine.dispose()  # the app's lifespan disposed it once; these checks reopened it
+
+
+def test_the_members_directory_and_relay_run_on_postgresql(
+        database_url: str, tmp_path: Path, smtp_server: SmtpCapture) -> None:
+    """Profile and consent, directory, a relayed message and its reply, a block, the data
+    download and the account's deletion — on PostgreSQL."""
+    import json
+
+    from members_helpers import deliver, signed_in, submit
+
+    from avf.store.schema import member_messages
+
+    content = tmp_path / "content"
+    write_city(content, "lyon")
+    settings = replace(service_settings(tmp_path, content, smtp_server, run_workers=False),
+                       database_url=database_url)
+    app = create_app(settings)
+    with browser(app):
+        alice_id = add_person(app, "alice@example.org", ("member", "lyon"), name="Alice")
+        bernard_id = add_person(app, "bernard@example.org", ("member", "lyon"))
+        alice = signed_in(app, "alice@example.org", ip="203.0.113.1")
+        bernard = signed_in(app, "bernard@example.org", ip="203.0.113.2")
+        assert submit(bernard, "/compte/profil", {"nom": "Bernard", "annuaire": "oui"}
+                      ).status_code == 303
+        assert "Bernard" in alice.get("/membres/lyon/annuaire/").text
+        assert submit(alice, f"/membres/lyon/annuaire/{bernard_id}/ecrire",
+                      {"message": "Bonjour"}).status_code == 303
+        [first] = deliver(app, smtp_server, 1)
+        assert first["To"] == "bernard@example.org"
+        with app.state.runtime.engine.connect() as connection:
+            message_id = connection.execute(select(member_messages.c.id)).scalar_one()
+        assert submit(bernard, f"/membres/lyon/messages/{message_id}/repondre",
+                      {"message": "Bonjour Alice"}).status_code == 303
+        assert submit(bernard, f"/membres/lyon/bloquer/{alice_id}", {}).status_code == 200
+        assert submit(alice, f"/membres/lyon/annuaire/{bernard_id}/ecrire",
+                      {"message": "Encore"}).status_code == 403
+        data = json.loads(bernard.get("/compte/donnees.json").text)
+        assert data["profile"]["in_directory"] is True and data["blocked_people"]
+        assert submit(bernard, "/compte/supprimer", {"confirmer": "oui"}).status_code == 200
+        with app.state.runtime.engine.connect() as connection:
+            kept = connection.execute(select(member_messages.c.sender_id,
+                                             member_messages.c.recipient_id)
+                                      .order_by(member_messages.c.id)).all()
+        assert [tuple(row) for row in kept] == [(alice_id, None), (None, alice_id)]
+    app.state.runtime.engine.dispose()

@@ -3,7 +3,9 @@
 Parts, one module each: settings, templating, static (OUT/public), auth (magic links,
 sessions, roles), security (CSRF, rate limits), hooks (git webhooks), forges (payloads and
 signatures), repo (fetch and diff the content checkout), queue (build jobs), dashboard,
-contact (pré-accueil). Mail lives in avf.mail, tables in avf.store.
+contact (pré-accueil), profile_pages and privacy (a member's profile and data),
+directory_pages and relay_pages (the members' directory and messages). Mail lives in
+avf.mail, tables in avf.store.
 """
 
 from avf.service.app import create_app

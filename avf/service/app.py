@@ -16,7 +16,20 @@ from starlette.middleware import Middleware
 from starlette.routing import Mount
 
 from avf.mail import MailWorker
-from avf.service import auth, contact, dashboard, errors, hooks, join, member_admin, members
+from avf.service import (
+    auth,
+    contact,
+    dashboard,
+    directory_pages,
+    errors,
+    hooks,
+    join,
+    member_admin,
+    members,
+    privacy,
+    profile_pages,
+    relay_pages,
+)
 from avf.service.csrf import CsrfMiddleware
 from avf.service.housekeeping import Housekeeping
 from avf.service.person_middleware import PersonMiddleware
@@ -62,8 +75,13 @@ def create_app(settings: ServiceSettings) -> Starlette:
     routes = [
         *hooks.routes,
         *auth.routes,
-        *member_admin.routes,  # before members.routes, whose catch-all would take them
+        *profile_pages.routes,
+        *privacy.routes,
+        # Before members.routes: its catch-all would take every /membres/<city>/ path.
+        *member_admin.routes,
         *join.routes,
+        *directory_pages.routes,
+        *relay_pages.routes,
         *members.routes,
         *contact.routes,
         *dashboard.routes,

@@ -10,7 +10,8 @@ Two checks, both on every POST of a form:
 The contact form of the static city sites cannot carry a token (a static page knows no
 visitor), so it is checked by Origin alone (`protected_form(request, token=False)`), with
 its honeypot and rate limits on top. A form that sends a file (a city admin's list of
-members) is read by `protected_upload`, with the same two checks and a cap on its size.
+members, a member's photo) is read by `protected_upload`, with the same two checks and a
+cap on its size, counted as the body arrives.
 """
 
 from __future__ import annotations
@@ -95,6 +96,16 @@ async def protected_form(request: Request, token: bool = True) -> FormData:
     return form
 
 
+class UploadTooLarge(HTTPException):
+    """A form with a file sent more bytes than its cap (413; the page that posted it may
+    catch this to show the form again with the message)."""
+
+    def __init__(self, max_bytes: int):
+        super().__init__(413, f"Ce fichier est trop lourd : {max_bytes // (1024 * 1024)} Mo "
+                              "au plus. Choisissez un fichier plus petit, puis réessayez.")
+        self.max_bytes = max_bytes
+
+
 @dataclass(frozen=True)
 class UploadedForm:
     """A posted form that may carry files: its text fields, and each file's name and bytes
@@ -116,14 +127,14 @@ async def protected_upload(request: Request, max_bytes: int = MAX_UPLOAD_BYTES) 
         raise HTTPException(400, "Ce formulaire doit être envoyé depuis sa page : revenez-y, "
                                  "puis envoyez-le à nouveau.")
     if int(request.headers.get("content-length") or 0) > max_bytes:
-        raise HTTPException(413)
+        raise UploadTooLarge(max_bytes)
 
     async def capped() -> AsyncIterator[bytes]:
         received = 0
         async for chunk in request.stream():
             received += len(chunk)
             if received > max_bytes:
-                raise HTTPException(413)
+                raise UploadTooLarge(max_bytes)
             yield chunk
 
     parser = MultiPartParser(request.headers, capped(), max_files=MAX_FILES,

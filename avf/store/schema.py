@@ -179,7 +179,8 @@ profiles = Table(
     Column("languages", String(200), nullable=False, server_default=""),
     Column("phone", String(50), nullable=False, server_default=""),  # admins only
     Column("photo", String(200)),  # file name under AVF_DATA_DIR/photos/
-    # Consents, each with the moment it was given (None: not given; RGPD).
+    # Consents (RGPD), off by default, each with the moment its current choice was made:
+    # given while the flag is on, withdrawn once it is off; None: never given.
     Column("in_directory", Boolean, nullable=False, server_default=false()),
     Column("directory_consent_at", UtcDateTime()),
     Column("news_by_email", Boolean, nullable=False, server_default=false()),
