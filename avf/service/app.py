@@ -16,7 +16,7 @@ from starlette.middleware import Middleware
 from starlette.routing import Mount
 
 from avf.mail import MailWorker
-from avf.service import auth, contact, dashboard, errors, hooks, members, members_home
+from avf.service import auth, contact, dashboard, errors, hooks, members, members_home, moving
 from avf.service.csrf import CsrfMiddleware
 from avf.service.housekeeping import Housekeeping
 from avf.service.person_middleware import PersonMiddleware
@@ -62,6 +62,7 @@ def create_app(settings: ServiceSettings) -> Starlette:
     routes = [
         *hooks.routes,
         *auth.routes,
+        *moving.routes,
         *members_home.routes,  # before members.routes, whose catch-all would take it
         *members.routes,
         *contact.routes,
