@@ -13,6 +13,7 @@ from pathlib import Path
 
 from avf.build.options import PROJECT_ROOT
 from avf.service import static_headers as headers
+from avf.service.members import ACCEL_PREFIX
 
 TEMPLATE = PROJECT_ROOT / "deploy" / "nginx" / "avf.conf"
 BROTLI_ON = "brotli_static on;  # module: Debian's libnginx-mod-http-brotli-static"
@@ -30,6 +31,7 @@ def nginx_config(output_dir: Path, upstream: str, server_names: list[str],
                  listen: str = "80", brotli: bool = False) -> str:
     """The nginx `upstream`, `map` and `server` blocks serving `output_dir`."""
     public = output_dir.resolve() / "public"
+    members = output_dir.resolve() / "members"
     for name, value in [("--output", str(public)), ("--upstream", upstream),
                         ("--listen", listen), *(("--server-name", n) for n in server_names)]:
         if not SAFE_VALUE.match(value):
@@ -39,7 +41,8 @@ def nginx_config(output_dir: Path, upstream: str, server_names: list[str],
         raise DeployError("--server-name : donnez au moins un nom de domaine")
     values = {
         "UPSTREAM": upstream, "LISTEN": listen, "SERVER_NAME": " ".join(server_names),
-        "PUBLIC_DIR": str(public), "BROTLI": BROTLI_ON if brotli else BROTLI_OFF,
+        "PUBLIC_DIR": str(public), "MEMBERS_DIR": str(members),
+        "ACCEL_PREFIX": ACCEL_PREFIX, "BROTLI": BROTLI_ON if brotli else BROTLI_OFF,
         "TYPES": _types(), "CHARSET_TYPES": " ".join(sorted(headers.TEXT_TYPES - {"text/html"})),
         "CACHE_MAP": _cache_map(), "MEDIA_POLICY_MAP": _media_policy_map(),
         "SECURITY_HEADERS": _security_headers(),

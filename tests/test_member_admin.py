@@ -133,7 +133,7 @@ def test_the_city_s_admin_and_the_webmaster_get_in(app: Starlette, who: str) -> 
     page = html.unescape(response.text)
     assert "<h1>Gestion des adhérents — AVF Lyon</h1>" in page
     assert MEMBER in page and "Alice Adhérente" in page  # admins see addresses
-    assert response.headers["cache-control"] == "no-store"
+    assert response.headers["cache-control"] == "private, no-store"
 
 
 def test_a_signed_out_post_is_refused_without_changing_anything(app: Starlette) -> None:
@@ -340,7 +340,7 @@ def test_the_export_is_a_french_excel_csv_of_the_city_s_members(app: Starlette) 
     response = signed_in(app, ADMIN).get(f"{MANAGE}adherents.csv")
     assert response.status_code == 200
     assert response.headers["content-type"] == "text/csv; charset=utf-8"
-    assert response.headers["cache-control"] == "no-store"
+    assert response.headers["cache-control"] == "private, no-store"
     assert response.headers["content-disposition"].startswith(
         'attachment; filename="adherents-lyon-')
     assert response.content.startswith(b"\xef\xbb\xbf")

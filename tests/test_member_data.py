@@ -125,7 +125,7 @@ def test_the_download_holds_all_of_the_member_s_data(app: Starlette,
     assert response.headers["content-type"] == "application/json"
     assert response.headers["content-disposition"] == \
         'attachment; filename="mes-donnees-avf.json"'
-    assert response.headers["cache-control"] == "no-store"
+    assert response.headers["cache-control"] == "private, no-store"
     data = json.loads(response.text)
     assert data["format"] == "avf-donnees-membre/1"
     assert data["person"]["email"] == ELISE

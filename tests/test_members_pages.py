@@ -101,10 +101,12 @@ def test_the_city_s_members_volunteers_and_the_webmaster_read_it(app: Starlette,
     assert SECRET in page.text
     assert page.headers["cache-control"] == "private, no-store"
     assert page.headers["content-type"].startswith("text/html")
-    index = client.get("/membres/lyon/")
+    home = client.get("/membres/lyon/")  # the members' home (members_home.py)
+    assert home.status_code == 200 and home.headers["cache-control"] == "private, no-store"
+    assert f'href="{MEMBERS_POST}"' in home.text
+    index = client.get("/membres/lyon/index.html")  # the build's own list
     assert index.status_code == 200 and index.headers["cache-control"] == "private, no-store"
-    assert 'href="http://avf.test/membres/lyon/actualites/compte-rendu-de-l-assemblee.html"' \
-        in index.text
+    assert f'href="http://avf.test{MEMBERS_POST}"' in index.text
 
 
 def test_the_service_s_own_members_pages_sit_beside_the_built_ones(app: Starlette) -> None:

@@ -23,6 +23,8 @@ from starlette.types import Receive, Scope, Send
 from avf.cli import main
 from avf.deploy import nginx_config
 from avf.service import create_app
+from avf.service.members import ACCEL_PREFIX
+from tests.auth_helpers import add_person, browser, sign_in
 from tests.conftest import build, free_port, post, service_settings, serving, write, write_city
 
 NGINX = shutil.which("nginx") or next(
@@ -262,6 +264,75 @@ def test_nginx_hands_the_service_its_paths(nginx: int, site: Path, service_port:
             assert b"hors du site" not in body and MEMBER_SECRET.encode() not in body
 
 
+MEMBER_POST = "/membres/lyon/actualites/bureau.html"
+# (path, method) → status for (nobody, a member of Lyon, a member of Rennes), through nginx.
+# Ugly paths: nginx matches its locations on the normalized path but hands the service the
+# path as sent, which the service refuses whole (404) before looking at anyone's session.
+THROUGH_NGINX = [
+    ((MEMBER_POST, "GET"), (303, 200, 403)),
+    ((MEMBER_POST, "HEAD"), (303, 200, 403)),
+    (("/membres/lyon/", "GET"), (303, 200, 403)),  # the members' home: a service page
+    (("/membres/lyon/index.html", "GET"), (303, 200, 403)),
+    (("/membres/lyon", "GET"), (308, 308, 308)),
+    (("/membres/lyon/../rennes/index.html", "GET"), (404, 404, 404)),
+    (("/membres/rennes/../lyon/actualites/bureau.html", "GET"), (404, 404, 404)),
+    (("/membres/lyon/%2e%2e/rennes/index.html", "GET"), (404, 404, 404)),
+    (("/membres/lyon/actualites%2fbureau.html", "GET"), (404, 404, 404)),
+    (("/membres/lyon//actualites/bureau.html", "GET"), (404, 404, 404)),
+    (("/membres/LYON/actualites/bureau.html", "GET"), (404, 404, 404)),
+    (("/Membres/lyon/actualites/bureau.html", "GET"), (404, 404, 404)),
+    (("/lyon/../membres/lyon/actualites/bureau.html", "GET"), (404, 404, 404)),
+    ((f"{ACCEL_PREFIX}lyon/actualites/bureau.html", "GET"), (404, 404, 404)),
+    ((f"{ACCEL_PREFIX}lyon/actualites/bureau.html", "HEAD"), (404, 404, 404)),
+    ((f"{ACCEL_PREFIX}lyon/", "GET"), (404, 404, 404)),
+]
+
+
+def test_member_files_come_from_disk_on_the_service_s_word(
+        nginx: int, site: Path, service_port: int, tmp_path: Path) -> None:
+    """AVF_ACCEL_REDIRECT=1: the service checks the session and names the file; nginx
+    sends it from OUT/members; its internal location is unreachable from outside."""
+    settings = service_settings(site, site / "content", run_workers=False, accel_redirect=True,
+                                data_dir=tmp_path / "var",
+                                database_url=f"sqlite:///{tmp_path / 'avf.sqlite3'}")
+    app = create_app(settings)
+    cookies: dict[str, dict[str, str]] = {"": {}}
+    with browser(app):  # the real sign-in flow, then the same sessions through nginx
+        for email, city in (("lyonnaise@example.org", "lyon"), ("rennais@example.org", "rennes")):
+            add_person(app, email, ("member", city))
+            client = browser(app)
+            sign_in(client, app, email)
+            cookies[city] = {"Cookie": f"avf_session={client.cookies['avf_session']}"}
+        # The service's own answer: no bytes, the file named for nginx.
+        client = browser(app)
+        client.cookies.set("avf_session", cookies["lyon"]["Cookie"].partition("=")[2])
+        answer = client.get(MEMBER_POST)
+        assert answer.status_code == 200 and answer.content == b""
+        assert answer.headers["x-accel-redirect"] == f"{ACCEL_PREFIX}lyon/actualites/bureau.html"
+    on_disk = (site / "output" / "members" / "lyon" / "actualites" / "bureau.html").read_bytes()
+    with serving(app, service_port):
+        status, headers, body = get(nginx, MEMBER_POST, **cookies["lyon"])
+        assert status == 200 and body == on_disk
+        assert headers["content-type"] == "text/html; charset=utf-8"
+        assert headers["cache-control"] == "private, no-store"  # once, never cached
+        assert headers["x-robots-tag"] == "noindex"
+        assert headers["x-content-type-options"] == "nosniff"
+        assert "x-accel-redirect" not in headers
+        head = get(nginx, MEMBER_POST, method="HEAD", **cookies["lyon"])
+        assert head[0] == 200 and head[2] == b""
+        assert head[1]["content-length"] == str(len(on_disk))
+
+        for (path, method), expected in THROUGH_NGINX:
+            for who, status_wanted in zip(("", "lyon", "rennes"), expected, strict=True):
+                status, headers, body = get(nginx, path, method=method, **cookies[who])
+                assert status == status_wanted, (path, method, who, status)
+                if status == 303:
+                    assert headers["location"].startswith("/compte/connexion?suivant=/membres/")
+                if status != 200:
+                    assert MEMBER_SECRET.encode() not in body, (path, who)
+                    assert b"Bureau" not in body, (path, who)
+
+
 def test_the_command_prints_a_complete_configuration(tmp_path: Path,
                                                      capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["deploy", "nginx-config", "--output", str(tmp_path / "sortie"),
@@ -269,9 +340,12 @@ def test_the_command_prints_a_complete_configuration(tmp_path: Path,
                  "--server-name", "www.avf.example.org"]) == 0
     config = capsys.readouterr().out
     assert re.search(r"@[A-Z_]+@", config) is None  # every placeholder filled
-    # The one folder nginx reads: OUT/public (never OUT/members, never OUT itself).
+    # The folders nginx reads: OUT/public, and OUT/members only on the service's word
+    # (an internal location); never OUT itself.
     assert re.findall(r"^\s*(root|alias)\s+(\S+);", config, re.MULTILINE) == \
-        [("root", str(tmp_path / "sortie" / "public"))]
+        [("root", str(tmp_path / "sortie" / "public")),
+         ("alias", f"{tmp_path / 'sortie' / 'members'}/")]
+    assert re.search(r"location /_avf_members/ \{\n\s+internal;\n\s+alias ", config)
     assert "server 127.0.0.1:8001;" in config
     assert "server_name avf.example.org www.avf.example.org;" in config
     assert "text/calendar ics;" in config and "# brotli_static" in config

@@ -88,7 +88,7 @@ def test_a_signed_out_visitor_is_sent_to_sign_in(app: Starlette) -> None:
 
 def test_the_page_shows_the_fields_and_every_consent_off_by_default(elise: TestClient) -> None:
     response = elise.get(PAGE)
-    assert response.status_code == 200 and response.headers["cache-control"] == "no-store"
+    assert response.status_code == 200 and response.headers["cache-control"] == "private, no-store"
     page = html.unescape(response.text)
     for name in ("nom", "centres_interet", "langues", "telephone"):
         assert f'id="profil-{name}" name="{name}"' in page

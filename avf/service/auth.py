@@ -25,6 +25,10 @@ from avf.service.sessions import SessionCookie
 from avf.service.signin import PER_ADDRESS, PER_IP, LinkSender, sign_in_with_link, sign_out
 from avf.store.schema import NETWORK
 
+# The token is in the link page's URL: it must never reach another site in a Referer. Not
+# `no-referrer`: browsers then send `Origin: null` with the page's own form (Fetch
+# standard), which the CSRF check rightly refuses, and « Me connecter » would fail.
+TOKEN_PAGE_REFERRER = "same-origin"
 TOO_MANY = ("Trop de demandes de lien de connexion en peu de temps. Par sécurité, patientez "
             "jusqu'à une heure avant de réessayer. Un lien déjà reçu par email reste valable "
             f"{int(LIFETIME.total_seconds() // 60)} minutes.")
@@ -71,7 +75,7 @@ def confirm_link(request: Request) -> Response:
         return _invalid_link(request)
     response = state.templates.render(request, "service/link_confirm.html",
                                       {"action": request.url.path})
-    response.headers["Referrer-Policy"] = "no-referrer"  # the token is in this page's URL
+    response.headers["Referrer-Policy"] = TOKEN_PAGE_REFERRER
     return response
 
 
@@ -126,7 +130,7 @@ def _sign_in_page(request: Request, next_path: str, email: str = "", error: str 
 def _invalid_link(request: Request) -> Response:
     response = runtime(request).templates.render(request, "service/link_invalid.html", {
         "minutes": int(LIFETIME.total_seconds() // 60)}, status_code=410)
-    response.headers["Referrer-Policy"] = "no-referrer"
+    response.headers["Referrer-Policy"] = TOKEN_PAGE_REFERRER
     return response
 
 

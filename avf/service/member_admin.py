@@ -180,7 +180,7 @@ def export_members(request: Request) -> Response:
     day = datetime.now(UTC).astimezone(PARIS).date().isoformat()
     return Response(members_csv(members), media_type="text/csv; charset=utf-8", headers={
         "Content-Disposition": f'attachment; filename="adherents-{city.slug}-{day}.csv"',
-        "Cache-Control": "no-store", "X-Robots-Tag": "noindex"})
+        "Cache-Control": "private, no-store", "X-Robots-Tag": "noindex"})
 
 
 # --- Suspend, reinstate, remove ----------------------------------------------------------

@@ -39,7 +39,7 @@ def download_data(request: Request) -> Response:
     return Response(json.dumps(data, ensure_ascii=False, indent=2) + "\n",
                     media_type="application/json", headers={
                         "Content-Disposition": 'attachment; filename="mes-donnees-avf.json"',
-                        "Cache-Control": "no-store", "X-Content-Type-Options": "nosniff"})
+                        "Cache-Control": "private, no-store", "X-Content-Type-Options": "nosniff"})
 
 
 def delete_page(request: Request) -> Response:

@@ -12,6 +12,7 @@ from starlette.requests import Request
 
 from avf.mail import MailWorker
 from avf.service.cities import CityCards
+from avf.service.home_data import HomeData
 from avf.service.queue import BuildQueue
 from avf.service.settings import ServiceSettings
 from avf.service.templating import Templates
@@ -34,6 +35,11 @@ class Runtime:
     def cities(self) -> CityCards:
         """The cities' cards, read from the content checkout as they change."""
         return CityCards(self.settings.content_dir)
+
+    @cached_property
+    def home_data(self) -> HomeData:
+        """What each city's members' home shows, read from the build's output."""
+        return HomeData(self.settings.members_dir)
 
 
 def runtime(request: Request) -> Runtime:

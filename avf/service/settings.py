@@ -16,6 +16,7 @@
 | AVF_MAIL_FROM | the sender of every email | `AVF <ne-pas-repondre@avf.localhost>` |
 | AVF_BUILD_DELAY | seconds: a build asked this soon after the last waits as long for more | 3 |
 | AVF_BUILD_JOBS | worker processes of a whole-network build | number of cores |
+| AVF_ACCEL_REDIRECT | `1`: nginx sends member files the service allowed (X-Accel-Redirect) | off |
 """
 
 from __future__ import annotations
@@ -52,6 +53,8 @@ class ServiceSettings:
     build_jobs: int = os.cpu_count() or 1
     pelican_settings: Path = DEFAULT_SETTINGS
     run_workers: bool = True  # False in tests that drive the outbox and queue by hand
+    # Member files: answer with `X-Accel-Redirect` and let nginx send the bytes.
+    accel_redirect: bool = False
 
     @classmethod
     def from_environ(cls, content_dir: Path, output_dir: Path,
@@ -83,6 +86,7 @@ class ServiceSettings:
             ),
             "build_delay": _number(env, "AVF_BUILD_DELAY", 3.0),
             "build_jobs": _integer(env, "AVF_BUILD_JOBS", os.cpu_count() or 1),
+            "accel_redirect": _flag(env, "AVF_ACCEL_REDIRECT"),
         }
         values.update(overrides)
         return cls(**values)  # type: ignore[arg-type]

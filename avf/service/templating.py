@@ -40,7 +40,8 @@ class Templates:
         }
         response = self._templates.TemplateResponse(request, name, values,
                                                     status_code=status_code)
-        response.headers.setdefault("Cache-Control", "no-store")
+        # Every service page is made for the person asking: no shared cache keeps it.
+        response.headers.setdefault("Cache-Control", "private, no-store")
         return response  # type: ignore[return-value]
 
 

@@ -3,17 +3,27 @@
 A `visibility: members` post is taken out of every public list before Pelican builds tags,
 archives, feeds and the home page, and is written under AVF_MEMBERS_OUTPUT instead
 (OUT/members/<city>/), which only the companion service serves, to signed-in members.
+
+Beside them goes `home.json`, what the service's members' home of the city shows (its
+member-only posts and pages, its next events), so that page reads one small file instead
+of parsing the city's content on each request. It lies under OUT/members like the posts
+it lists: member-only data never reaches the public half of a release.
 """
 
 from __future__ import annotations
 
+import json
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 from pelican import signals
 from pelican.writers import Writer
 
 MEMBERS_INDEX_TEMPLATE = "members_index"
+MEMBERS_HOME_DATA = "home.json"  # read by avf/service/members_home.py
+HOME_DATA_VERSION = 1
 
 
 def is_members_only(content: Any) -> bool:
@@ -48,6 +58,51 @@ def write_members_articles(generator: Any, writer: Any) -> None:
         "index.html", generator.get_template(MEMBERS_INDEX_TEMPLATE), generator.context,
         members_articles=articles, members_pages=pages, members_area=True,
     )
+    if generator.settings.get("AVF_CITY"):  # a city, not the portal
+        write_home_data(generator, articles, pages)
+
+
+def write_home_data(generator: Any, articles: list[Any], pages: list[Any]) -> None:
+    """OUT/members/<city>/home.json: member-only posts (newest first) and pages, and the
+    events not over at build time, public and member-only (by start). URLs are paths from
+    the site's root; times are ISO 8601 with their offset. Sorted keys and stable order:
+    the same content gives the same bytes (build/objects.py stores each version once)."""
+    settings = generator.settings
+    fixed = settings.get("AVF_NOW")  # as avf_agenda: reproducible tests
+    now = datetime.fromisoformat(fixed) if fixed else datetime.now(UTC)
+    members_root = urlsplit(settings["AVF_MEMBERS_URL"]).path.rstrip("/")
+    public_root = urlsplit(settings["SITEURL"]).path.rstrip("/")
+
+    def path_of(content: Any) -> str:
+        if is_members_only(content):
+            return urlsplit(content.url).path  # already under AVF_MEMBERS_URL
+        return f"{public_root}/{content.url}"
+
+    events = sorted((a for a in [*generator.articles, *articles]
+                     if getattr(a, "event", None) is not None and a.event.finishes > now),
+                    key=lambda a: (a.event.start, a.slug))
+    data = {
+        "version": HOME_DATA_VERSION,
+        "city": settings["AVF_CITY"]["slug"],
+        "members_url": f"{members_root}/",
+        "posts": [{"title": a.title, "date": a.date.isoformat(), "url": path_of(a),
+                   "summary": a.metadata.get("summary") or ""}
+                  for a in sorted(articles, key=lambda a: (a.date, a.slug), reverse=True)],
+        "pages": [{"title": p.title, "url": path_of(p)}
+                  for p in sorted(pages, key=lambda p: (getattr(p, "order", 1000),
+                                                        p.title.lower()))],  # as the menu
+        "events": [{"title": a.title, "start": a.event.start.isoformat(),
+                    "end": a.event.end.isoformat() if a.event.end else None,
+                    "all_day": a.event.all_day, "finishes": a.event.finishes.isoformat(),
+                    "place": a.event.place or "", "url": path_of(a),
+                    "visibility": "members" if is_members_only(a) else "public"}
+                   for a in events],
+    }
+    output = Path(settings["AVF_MEMBERS_OUTPUT"])
+    output.mkdir(parents=True, exist_ok=True)
+    (output / MEMBERS_HOME_DATA).write_text(
+        json.dumps(data, ensure_ascii=False, sort_keys=True, indent=1) + "\n",
+        encoding="utf-8")
 
 
 def write_members_pages(generator: Any, writer: Any) -> None:

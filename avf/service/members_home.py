@@ -1,0 +1,63 @@
+"""The members' home of a city, `/membres/<city>/`: its latest member-only posts, its next
+events (public and member-only), its member-only pages, and the way to the directory, to
+"Je déménage" and, for its admins, to the management pages.
+
+For the people who may read the city's members' area (`can("member", city)`); everyone
+else gets what members.py gives for any member file (sign-in, 403, or 404 for a URL that
+is not a city's). The lists come from the build (home_data.py), never from the content.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from avf.content.model import City
+from avf.service.cities import CardUnreadable, city_page_context
+from avf.service.members import MISSING, PRIVATE, check_members_url
+from avf.service.permissions import require_role
+from avf.service.runtime import Runtime, runtime
+
+LATEST_POSTS = 8
+NEXT_EVENTS = 8
+
+
+def members_home(request: Request) -> Response:
+    slug = request.path_params["city"]
+    check_members_url(request, slug)
+    person = require_role(request, "member", slug)
+    state = runtime(request)
+    home = state.home_data.get(slug)
+    city = _card(state, slug)
+    if home is None and city is None:
+        raise HTTPException(404, MISSING)  # no such city, built or in the content
+    now = datetime.now(UTC)
+    context: dict[str, object] = city_page_context(city) if city else {}
+    response = state.templates.render(request, "service/members_home.html", {
+        **context,
+        "city_slug": slug,
+        "city_name": city.name if city else slug,
+        "home": home,
+        "posts": home.posts[:LATEST_POSTS] if home else (),
+        "more_posts": home is not None and len(home.posts) > LATEST_POSTS,
+        "events": home.upcoming(now)[:NEXT_EVENTS] if home else (),
+        "manages": person.can("admin", slug),
+    })
+    response.headers.update(PRIVATE)
+    return response
+
+
+def _card(state: Runtime, slug: str) -> City | None:
+    """The city's card, or None (no such city, or a card never valid: the page then shows
+    the slug, as the members' files of the last build are still online)."""
+    try:
+        return state.cities.get(slug)
+    except CardUnreadable:
+        return None
+
+
+routes = [Route("/membres/{city}/", members_home)]
