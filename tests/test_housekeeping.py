@@ -10,7 +10,7 @@ from sqlalchemy import func, insert, select
 from avf.service.housekeeping import forget_old_records
 from avf.service.ratelimit import Limit, RateLimiter
 from avf.store import connect, migrate
-from avf.store.schema import rate_hits, webhook_deliveries
+from avf.store.schema import contact_messages, join_requests, rate_hits, webhook_deliveries
 
 NOW = datetime(2026, 11, 28, 12, 0, tzinfo=UTC)
 
@@ -27,9 +27,23 @@ def test_old_records_are_forgotten_recent_ones_kept(tmp_path: Path) -> None:
             connection.execute(insert(webhook_deliveries).values(
                 delivery_id=f"d{number}", forge="github", event="push",
                 received_at=NOW - age, outcome="built"))
-    assert forget_old_records(engine, NOW) == {"rate_hits": 1, "webhook_deliveries": 1}
+        for number, (status, age) in enumerate((("approved", 400), ("declined", 30),
+                                                ("pending", 500))):
+            connection.execute(insert(join_requests).values(
+                city="lyon", name=f"n{number}", email=f"j{number}@example.org",
+                created_at=NOW - timedelta(days=age + 1), status=status,
+                decided_at=None if status == "pending" else NOW - timedelta(days=age)))
+        for age in (800, 100):
+            connection.execute(insert(contact_messages).values(
+                city="lyon", name="x", email="x@example.org", message="Bonjour",
+                created_at=NOW - timedelta(days=age)))
+    assert forget_old_records(engine, NOW) == {
+        "rate_hits": 1, "webhook_deliveries": 1, "join_requests": 1, "contact_messages": 1}
     with engine.connect() as connection:
         assert connection.execute(select(func.count()).select_from(rate_hits)).scalar() == 1
         assert connection.execute(select(webhook_deliveries.c.delivery_id)).scalars().all() \
             == ["d1"]
+        # Answered a year ago: forgotten; answered lately or still waiting: kept.
+        assert sorted(connection.execute(select(join_requests.c.status)).scalars()) == [
+            "declined", "pending"]
     engine.dispose()

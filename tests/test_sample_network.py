@@ -3,17 +3,23 @@
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 from pathlib import Path
 from urllib.parse import unquote, urlparse
 
 import pytest
+from starlette.testclient import TestClient
 
 from avf.content import discover_cities, load_city, load_network
-from tests.conftest import SAMPLE_CONTENT, TEST_SITE_URL, build
+from avf.service import create_app
+from tests.conftest import SAMPLE_CONTENT, TEST_SITE_URL, build, service_settings
 from tests.test_build import every_file
 
 _PLAIN = re.compile(r"[^\W_][\w ,]{20,}")
 _LINK = re.compile(r"""(?:href|src)="([^"]+)\"""")
+
+
+SERVICE_PATHS = ("/membres/", "/contact/", "/compte/")
 
 
 @pytest.fixture(scope="module")
@@ -68,9 +74,12 @@ def test_unpublished_text_appears_nowhere(sample: Path) -> None:
         assert not [p for p in files if sentence in p.read_text(errors="replace")], sentence
 
 
-def test_every_internal_link_resolves(sample: Path) -> None:
+def test_every_internal_link_resolves(sample: Path, tmp_path: Path) -> None:
+    """Links to built files must find them; links to the service's pages (contact form,
+    joining, the members' area) must find a page of the service."""
     public = sample / "public"
     broken = set()
+    service_links: dict[str, str] = {}
     for page in every_file(public):
         if page.suffix != ".html":
             continue
@@ -80,9 +89,19 @@ def test_every_internal_link_resolves(sample: Path) -> None:
                     url.netloc and f"{url.scheme}://{url.netloc}" != TEST_SITE_URL):
                 continue
             path = unquote(url.path)
-            if path.startswith("/membres/"):
-                continue  # served by the companion service to signed-in members
+            if path.startswith(SERVICE_PATHS):
+                service_links.setdefault(path, page.relative_to(public).as_posix())
+                continue
             target = public / path.lstrip("/")
             if not (target.is_file() or (target / "index.html").is_file()):
                 broken.add((page.relative_to(public).as_posix(), link))
+    settings = replace(service_settings(tmp_path, SAMPLE_CONTENT, run_workers=False),
+                       output_dir=sample)
+    with TestClient(create_app(settings), base_url=TEST_SITE_URL,
+                    follow_redirects=False) as service:
+        for path, page in service_links.items():
+            # 200: an open page; 303: a members' page asking to sign in first.
+            if service.get(path).status_code not in (200, 303):
+                broken.add((page, path))
+    assert {"/contact/lyon", "/membres/lyon/adhesion"} <= service_links.keys()
     assert not broken, sorted(broken)[:20]
