@@ -185,6 +185,8 @@ profiles = Table(
     Column("directory_consent_at", UtcDateTime()),
     Column("news_by_email", Boolean, nullable=False, server_default=false()),
     Column("news_consent_at", UtcDateTime()),
+    # How the news come, when wanted: digest (at most twice a week) | each | weekly
+    Column("news_frequency", String(10), nullable=False, server_default="digest"),
     Column("updated_at", UtcDateTime(), nullable=False),
 )
 
@@ -244,4 +246,133 @@ moves = Table(  # "Je déménage"
     Column("share_address", Boolean, nullable=False, server_default=false()),
     Column("created_at", UtcDateTime(), nullable=False),
     Column("joined_at", UtcDateTime()),
+)
+
+
+# --- Members' exchanges -----------------------------------------------------------------
+
+comments = Table(  # comments on posts, and the replies of group topics
+    "comments", metadata,
+    Column("id", Integer, primary_key=True),
+    Column("city", String(100), nullable=False),
+    # What is commented: "post:<slug>" (a post of the city) or "topic:<id>" (a group topic)
+    Column("target", String(300), nullable=False),
+    Column("parent_id", Integer, ForeignKey("comments.id", ondelete="CASCADE")),  # 1 level
+    Column("author_id", Integer, ForeignKey("people.id", ondelete="SET NULL")),
+    Column("body", Text, nullable=False),  # the Markdown typed
+    Column("html", Text, nullable=False),  # rendered and sanitized once, when saved
+    # pending (held for moderation) | visible | hidden (by a moderator) | deleted
+    Column("status", String(10), nullable=False),
+    Column("held_reason", String(300)),  # why it waits, for the moderation queue
+    Column("created_at", UtcDateTime(), nullable=False),
+    Column("edited_at", UtcDateTime()),
+    Column("moderated_by", Integer, ForeignKey("people.id", ondelete="SET NULL")),
+    Column("moderated_at", UtcDateTime()),
+    Index("ix_comments_city_target_status", "city", "target", "status"),
+)
+
+comment_reports = Table(
+    "comment_reports", metadata,
+    Column("id", Integer, primary_key=True),
+    Column("comment_id", Integer, ForeignKey("comments.id", ondelete="CASCADE"),
+           nullable=False),
+    Column("reporter_id", Integer, ForeignKey("people.id", ondelete="SET NULL")),
+    Column("reason", String(500), nullable=False, server_default=""),
+    Column("created_at", UtcDateTime(), nullable=False),
+    Column("handled_at", UtcDateTime()),
+)
+
+trusted_commenters = Table(  # a member whose first comment was approved (admin may revoke)
+    "trusted_commenters", metadata,
+    Column("person_id", Integer, ForeignKey("people.id", ondelete="CASCADE"),
+           primary_key=True),
+    Column("city", String(100), primary_key=True),
+    Column("trusted_at", UtcDateTime(), nullable=False),
+    Column("revoked_at", UtcDateTime()),
+)
+
+city_bans = Table(  # people a city admin banned from commenting and writing in the city
+    "city_bans", metadata,
+    Column("person_id", Integer, ForeignKey("people.id", ondelete="CASCADE"),
+           primary_key=True),
+    Column("city", String(100), primary_key=True),
+    Column("banned_by", Integer, ForeignKey("people.id", ondelete="SET NULL")),
+    Column("reason", String(300), nullable=False, server_default=""),
+    Column("created_at", UtcDateTime(), nullable=False),
+)
+
+groups = Table(  # "communautés" of a city
+    "groups", metadata,
+    Column("id", Integer, primary_key=True),
+    Column("city", String(100), nullable=False),
+    Column("slug", String(100), nullable=False),
+    Column("name", String(200), nullable=False),
+    Column("description", Text, nullable=False, server_default=""),
+    Column("created_at", UtcDateTime(), nullable=False),
+    Column("created_by", Integer, ForeignKey("people.id", ondelete="SET NULL")),
+    UniqueConstraint("city", "slug"),
+)
+
+group_members = Table(
+    "group_members", metadata,
+    Column("group_id", Integer, ForeignKey("groups.id", ondelete="CASCADE"),
+           primary_key=True),
+    Column("person_id", Integer, ForeignKey("people.id", ondelete="CASCADE"),
+           primary_key=True),
+    Column("moderator", Boolean, nullable=False, server_default=false()),
+    Column("joined_at", UtcDateTime(), nullable=False),
+)
+
+group_topics = Table(  # a discussion thread of a group; its replies are `comments`
+    "group_topics", metadata,
+    Column("id", Integer, primary_key=True),
+    Column("group_id", Integer, ForeignKey("groups.id", ondelete="CASCADE"), nullable=False),
+    Column("author_id", Integer, ForeignKey("people.id", ondelete="SET NULL")),
+    Column("title", String(200), nullable=False),
+    Column("body", Text, nullable=False),
+    Column("html", Text, nullable=False),
+    Column("status", String(10), nullable=False),  # pending | visible | hidden | deleted
+    Column("held_reason", String(300)),
+    Column("created_at", UtcDateTime(), nullable=False),
+    Column("last_activity_at", UtcDateTime(), nullable=False),
+)
+
+event_registrations = Table(
+    "event_registrations", metadata,
+    Column("id", Integer, primary_key=True),
+    Column("city", String(100), nullable=False),
+    Column("event", String(200), nullable=False),  # the event post's slug
+    Column("person_id", Integer, ForeignKey("people.id", ondelete="CASCADE"),
+           nullable=False),
+    Column("status", String(10), nullable=False),  # registered | waiting | cancelled
+    Column("created_at", UtcDateTime(), nullable=False),
+    Column("promoted_at", UtcDateTime()),  # moved from the waiting list to registered
+    Column("cancelled_at", UtcDateTime()),
+    Column("reminded_at", UtcDateTime()),
+    UniqueConstraint("city", "event", "person_id"),
+)
+
+publications = Table(  # what each build published, as the digests see it
+    "publications", metadata,
+    Column("id", Integer, primary_key=True),
+    Column("city", String(100), nullable=False),  # a city slug, or "_network" (broadcast)
+    Column("url", String(500), nullable=False),
+    Column("title", String(300), nullable=False),
+    Column("summary", Text, nullable=False, server_default=""),
+    Column("visibility", String(10), nullable=False),  # public | members
+    Column("group_id", Integer, ForeignKey("groups.id", ondelete="CASCADE")),
+    Column("published_on", UtcDateTime(), nullable=False),  # the post's date
+    Column("seen_at", UtcDateTime(), nullable=False),  # when a build first published it
+    UniqueConstraint("city", "url"),
+)
+
+news_deliveries = Table(  # one row per mail of news sent to a member: never twice
+    "news_deliveries", metadata,
+    Column("id", Integer, primary_key=True),
+    Column("person_id", Integer, ForeignKey("people.id", ondelete="CASCADE"),
+           nullable=False),
+    Column("period", String(40), nullable=False),  # e.g. "digest:2026-W48a", "each:<pub id>"
+    Column("outbox_id", Integer, ForeignKey("outbox.id", ondelete="SET NULL")),
+    Column("created_at", UtcDateTime(), nullable=False),
+    UniqueConstraint("person_id", "period"),
 )
