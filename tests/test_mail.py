@@ -153,3 +153,17 @@ def test_a_mail_that_cannot_be_written_is_given_up_without_blocking_the_others(
     assert MailWorker(engine, settings_for(smtp_server)).send_due(NOW) == 1
     assert row(engine, poisoned)["status"] == "failed"
     assert row(engine, healthy)["status"] == "sent"
+
+
+def test_extra_headers_go_out_with_the_mail(engine, smtp_server: SmtpCapture) -> None:  # type: ignore[no-untyped-def]
+    with engine.begin() as connection:
+        queue_mail(connection, kind="contact_ack", to="a@example.org", context=ACK, now=NOW,
+                   headers={"List-Unsubscribe": "<https://avf.example/desabonnement/x>",
+                            "List-Unsubscribe-Post": "List-Unsubscribe=One-Click"})
+        with pytest.raises(ValueError, match="line break"):
+            queue_mail(connection, kind="contact_ack", to="a@example.org", context=ACK,
+                       headers={"X-Test": "a\r\nBcc: b@example.org"})
+    MailWorker(engine, settings_for(smtp_server)).send_due(NOW)
+    [message] = smtp_server.messages
+    assert message["List-Unsubscribe"] == "<https://avf.example/desabonnement/x>"
+    assert message["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"

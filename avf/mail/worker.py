@@ -9,6 +9,7 @@ start) takes it again after that.
 
 from __future__ import annotations
 
+import json
 import logging
 import re
 import smtplib
@@ -164,6 +165,8 @@ class MailWorker(BackgroundWorker):
         message["Auto-Submitted"] = "auto-generated"
         if mail.get("reply_to"):
             message["Reply-To"] = str(mail["reply_to"])
+        for name, value in json.loads(str(mail.get("headers") or "{}")).items():
+            message[name] = value
         message.set_content(str(mail["body_text"]))
         if mail.get("body_html"):
             message.add_alternative(str(mail["body_html"]), subtype="html")

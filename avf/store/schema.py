@@ -112,6 +112,8 @@ outbox = Table(
     Column("body_text", Text, nullable=False),
     Column("body_html", Text),
     Column("reply_to", String(320)),
+    # Extra headers as JSON (e.g. List-Unsubscribe and List-Unsubscribe-Post of the news)
+    Column("headers", Text, nullable=False, server_default="{}"),
     Column("created_at", UtcDateTime(), nullable=False),
     Column("status", String(10), nullable=False, server_default="pending"),  # pending|sent|failed
     Column("attempts", Integer, nullable=False, server_default="0"),

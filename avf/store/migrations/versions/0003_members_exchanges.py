@@ -17,6 +17,8 @@ depends_on = None
 
 
 def upgrade() -> None:
+    with op.batch_alter_table("outbox", schema=None) as batch_op:
+        batch_op.add_column(sa.Column("headers", sa.Text(), server_default="{}", nullable=False))
 
     op.create_table(
         "city_bans",
@@ -250,6 +252,8 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
+    with op.batch_alter_table("outbox", schema=None) as batch_op:
+        batch_op.drop_column("headers")
 
     with op.batch_alter_table("profiles", schema=None) as batch_op:
         batch_op.drop_column("news_frequency")
