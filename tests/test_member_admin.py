@@ -391,3 +391,17 @@ def test_the_page_lists_requests_former_members_and_the_relay_log(app: Starlette
     assert "Alice Adhérente" in journal and "Rita Rédactrice" in journal
     assert "&lt;b&gt;à jeudi&lt;/b&gt;" in response.text  # escaped, never markup
     assert "Message de Paris" not in page
+
+
+def test_the_relay_log_signs_a_deleted_account_ancien_membre(app: Starlette) -> None:
+    """The deletion page promises that one's messages stay "signed « ancien membre »": the
+    admins' log keeps that promise (it said « (compte supprimé) » before)."""
+    with engine_of(app).begin() as connection:
+        connection.execute(insert(member_messages).values(
+            city="lyon", sender_id=None, recipient_id=member_id(app),
+            body="Bonjour Alice", created_at=datetime(2026, 11, 2, 15, 30, tzinfo=UTC)))
+    page = html.unescape(signed_in(app, ADMIN).get(MANAGE).text)
+    journal = page[page.index('id="journal"'):]
+    assert "<td>ancien membre</td>" in journal and "<td>Alice Adhérente</td>" in journal
+    assert "compte supprimé" not in journal
+    assert "Le dernier message" in journal and "Les 1 derniers" not in journal

@@ -9,6 +9,7 @@ from datetime import datetime
 
 from sqlalchemy import Connection, select
 
+from avf.service.member_names import FORMER_MEMBER
 from avf.service.people import ROLE_LABELS
 from avf.store.schema import former_members, member_messages, people, profiles, roles
 
@@ -54,7 +55,7 @@ class FormerMember:
 @dataclass(frozen=True)
 class RelayedMessage:
     created_at: datetime
-    sender: str  # the name, or "" when the account is gone
+    sender: str  # the name, else the address; FORMER_MEMBER once the account is deleted
     recipient: str
     body: str
 
@@ -136,5 +137,9 @@ def relay_log(connection: Connection, city: str,
 
 
 def _who(name: str | None, email: str | None) -> str:
-    """How the log names a person: their name, else their address (admins may see it)."""
-    return name or email or ""
+    """How the log names a person: their name, else their address (admins may see it);
+    "ancien membre" once the account is deleted (no person row: no address), as the
+    deletion page promises."""
+    if email is None:
+        return FORMER_MEMBER
+    return name or email
