@@ -22,7 +22,7 @@ from starlette.applications import Starlette
 from starlette.testclient import TestClient
 
 from avf.service.member_names import FORMER_MEMBER, display_name_or_former
-from avf.service.relay import relay_log
+from avf.service.member_roster import relay_log
 from avf.store.schema import (
     contact_messages,
     former_members,

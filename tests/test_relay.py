@@ -20,8 +20,9 @@ from sqlalchemy import select, update
 from starlette.applications import Starlette
 from starlette.testclient import TestClient
 
+from avf.service.member_roster import relay_log
 from avf.service.ratelimit import RateLimiter
-from avf.service.relay import NOT_DELIVERABLE, PER_DAY, relay_log
+from avf.service.relay import NOT_DELIVERABLE, PER_DAY
 from avf.store.schema import member_messages, roles
 
 ALICE = "alice.durand@example.org"

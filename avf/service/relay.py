@@ -147,27 +147,3 @@ def wrote_to(connection: Connection, city: str, sender_id: int, recipient_id: in
     return bool(connection.execute(select(exists().where(
         member_messages.c.city == city, member_messages.c.sender_id == sender_id,
         member_messages.c.recipient_id == recipient_id))).scalar())
-
-
-@dataclass(frozen=True)
-class LoggedMessage:
-    """A line of a city's relay log, as its admins see it (names, never addresses)."""
-
-    id: int
-    sender: str
-    recipient: str
-    in_reply_to: int | None
-    body: str
-    created_at: datetime
-
-
-def relay_log(connection: Connection, city: str, limit: int = 200) -> list[LoggedMessage]:
-    """The city's latest relayed messages, for its admins (abuse). A deleted account shows
-    as "ancien membre"."""
-    rows = connection.execute(select(member_messages).where(member_messages.c.city == city)
-                              .order_by(member_messages.c.id.desc()).limit(limit)).all()
-    names = display_names(connection, [r.sender_id for r in rows]
-                          + [r.recipient_id for r in rows])
-    return [LoggedMessage(id=row.id, sender=names[row.sender_id],
-                          recipient=names[row.recipient_id], in_reply_to=row.in_reply_to,
-                          body=row.body, created_at=row.created_at) for row in rows]
