@@ -259,3 +259,16 @@ def test_reminders_leave_once_the_day_before_to_the_registered_only(app: Starlet
         subject = connection.execute(select(outbox.c.subject)
                                      .where(outbox.c.kind == "event_reminder")).scalar()
     assert subject == "Rappel : « Sortie à Annecy », demain"
+
+
+def test_the_members_home_links_the_registrations(app: Starlette) -> None:
+    ((_, cookie),) = signed_in_members(app, 1)
+    response = client_of(app, cookie).get("/membres/lyon/")
+    assert response.status_code == 200
+    text = html.unescape(response.text)
+    assert ('<a href="/membres/lyon/inscriptions/sortie-annecy">'
+            "Inscription à « Sortie à Annecy »</a>") in text
+    assert ('<a href="/membres/lyon/inscriptions/dejeuner">'
+            "Inscription à « Déjeuner des adhérents »</a>") in text
+    assert "Conférence" in text and "/inscriptions/conference" not in text
+    assert "/inscriptions/soiree-passee" not in text  # over: not among the next events
