@@ -132,6 +132,18 @@ MATRIX = [
         shows="adherente@example.org"),
     Row("/membres/paris/gestion/", "page", readers=frozenset({"webmaster"})),
     Row("/membres/lyon/adhesion", "open"),
+    # Event registration: the member's page, the organisers' lists (no reporter in this
+    # table: tests/test_registrations.py has them).
+    Row("/membres/lyon/inscriptions/sortie", "page", shows="Inscription : Sortie à Annecy"),
+    Row("/membres/lyon/inscriptions/sortie/liste", "page", readers=LYON_ADMINS,
+        shows="Inscrit·es : Sortie à Annecy"),
+    Row("/membres/lyon/inscriptions/sortie/liste.csv", "page", readers=LYON_ADMINS,
+        shows="Nom;Email;Statut;Depuis le"),
+    Row("/membres/lyon/inscriptions/rien", "missing"),
+    Row("/membres/lyon/inscriptions/rien/liste", "missing", readers=LYON_ADMINS),
+    Row("/membres/lyon/inscriptions/cafe", "missing"),  # a post that takes no registration
+    Row("/membres/paris/inscriptions/sortie", "missing", readers=PARIS),  # Lyon's event
+    Row("/membres/lyon/inscriptions/%2e%2e/sortie", "malformed"),
 ]
 
 
@@ -166,6 +178,12 @@ def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
           '---\ntitle: "Le réseau AVF"\n---\n\nLe réseau des AVF.\n')
     write_city(content, "lyon", {
         "posts/2026-10-01-cafe.md": post("Café d'accueil"),
+        "posts/2026-10-01-sortie.md": post("Sortie à Annecy", extra="""
+            event:
+              start: 2099-05-09T14:00:00+02:00
+              registration: true
+              capacity: 12
+        """),
         "posts/2026-10-02-assemblee.md": post("Compte rendu de l'assemblée",
                                               extra="visibility: members",
                                               body=f"{LYON_SECRET} est voté."),

@@ -173,3 +173,45 @@ def test_the_members_directory_and_relay_run_on_postgresql(
                                       .order_by(member_messages.c.id)).all()
         assert [tuple(row) for row in kept] == [(alice_id, None), (None, alice_id)]
     app.state.runtime.engine.dispose()
+
+
+def test_concurrent_registrations_never_overbook_on_postgresql(
+        tmp_path: Path, database_url: str, smtp_server: SmtpCapture) -> None:
+    """20 members press "Je m'inscris" at once over real HTTP for 5 places: the advisory
+    lock of registration_store.event_transaction lets exactly 5 in, 15 wait in order;
+    a cancellation then promotes the first waiting, and the reminder pass is idempotent."""
+    from registration_helpers import (
+        build_events,
+        check_no_overbooking,
+        press_at_once,
+        signed_in_members,
+    )
+
+    from avf.service.event_reminders import send_reminders
+    from avf.service.registration_store import cancel, event_transaction, standing
+
+    content, output = build_events(tmp_path)
+    settings = replace(service_settings(tmp_path, content, smtp_server, run_workers=False),
+                       database_url=database_url, output_dir=output)
+    app = create_app(settings)
+    with browser(app):
+        members = signed_in_members(app, 20)
+        assert press_at_once(app, members) == [303] * 20
+        check_no_overbooking(app, members, capacity=5)
+        engine = app.state.runtime.engine
+        with engine.connect() as connection:
+            registered = [person_id for person_id, _ in members
+                          if standing(connection, "lyon", "sortie-annecy",
+                                      person_id).status == "registered"]
+        with event_transaction(engine, "lyon", "sortie-annecy") as connection:
+            promoted = cancel(connection, "lyon", "sortie-annecy", 5, registered[0],
+                              datetime.now(UTC))
+        assert len(promoted) == 1
+        with engine.connect() as connection:
+            assert standing(connection, "lyon", "sortie-annecy", promoted[0]).status == \
+                "registered"
+        day_before = datetime(2099, 5, 8, 6, 0, tzinfo=UTC)
+        events = app.state.runtime.events_data
+        assert send_reminders(engine, events, SITE, day_before) == 5
+        assert send_reminders(engine, events, SITE, day_before) == 0
+    app.state.runtime.engine.dispose()

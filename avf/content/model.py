@@ -22,7 +22,7 @@ RESERVED_SLUGS = frozenset(
 # member-only pages are published under `/membres/<city>/<slug>/`.
 RESERVED_PAGE_SLUGS = frozenset(
     {"actualites", "adhesion", "agenda", "annuaire", "archives", "bloquer", "etiquettes",
-     "gestion", "index", "media", "membres", "messages", "theme"}
+     "gestion", "index", "inscriptions", "media", "membres", "messages", "theme"}
 )
 
 # The theme's palette: every accent a city may choose (see themes/avf/static/css/avf.css).

@@ -30,9 +30,11 @@ from avf.service import (
     moving,
     privacy,
     profile_pages,
+    registrations,
     relay_pages,
 )
 from avf.service.csrf import CsrfMiddleware
+from avf.service.event_reminders import EventReminders
 from avf.service.housekeeping import Housekeeping
 from avf.service.person_middleware import PersonMiddleware
 from avf.service.queue import BuildQueue, publish_theme_version
@@ -59,6 +61,9 @@ def create_app(settings: ServiceSettings) -> Starlette:
         state.workers.append((state.builds.start, state.builds.stop))
         housekeeping = Housekeeping(engine)
         state.workers.append((housekeeping.start, housekeeping.stop))
+        reminders = EventReminders(engine, state.events_data, settings.public_url,
+                                   state.mail.wake)
+        state.workers.append((reminders.start, reminders.stop))
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
@@ -85,6 +90,7 @@ def create_app(settings: ServiceSettings) -> Starlette:
         *directory_pages.routes,
         *relay_pages.routes,
         *moving.routes,
+        *registrations.routes,
         *members_home.routes,
         *members.routes,
         *contact.routes,

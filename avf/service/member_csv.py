@@ -129,7 +129,7 @@ def members_csv(members: Iterable[MemberRow]) -> bytes:
     writer = csv.writer(out, delimiter=";", lineterminator="\r\n")
     writer.writerow(EXPORT_HEADER)
     for member in members:
-        writer.writerow([_cell(value) for value in (
+        writer.writerow([spreadsheet_cell(value) for value in (
             member.name, member.email, member.phone, member.interests, member.role_label,
             _date(member.joined_at), member.status, _yes(member.in_directory),
             _date(member.directory_consent_at), _yes(member.news_by_email),
@@ -188,7 +188,8 @@ def _plain(title: str) -> str:
     return " ".join(letters.split())
 
 
-def _cell(value: str) -> str:
+def spreadsheet_cell(value: str) -> str:
+    """The value, made text if a spreadsheet would take it for a formula."""
     return f"'{value}" if value.startswith(FORMULA_STARTS) else value
 
 

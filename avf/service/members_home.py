@@ -46,6 +46,8 @@ def members_home(request: Request) -> Response:
         "more_posts": home is not None and len(home.posts) > LATEST_POSTS,
         "events": home.upcoming(now)[:NEXT_EVENTS] if home else (),
         "manages": person.can("admin", slug),
+        # url → slug of the events taking registrations (event_data.py)
+        "registrable": {item.url: item.slug for item in state.events_data.get(slug).values()},
     })
     response.headers.update(PRIVATE)
     return response

@@ -12,6 +12,7 @@ from starlette.requests import Request
 
 from avf.mail import MailWorker
 from avf.service.cities import CityCards
+from avf.service.event_data import EventsData
 from avf.service.home_data import HomeData
 from avf.service.queue import BuildQueue
 from avf.service.settings import ServiceSettings
@@ -40,6 +41,11 @@ class Runtime:
     def home_data(self) -> HomeData:
         """What each city's members' home shows, read from the build's output."""
         return HomeData(self.settings.members_dir)
+
+    @cached_property
+    def events_data(self) -> EventsData:
+        """The events each city takes registrations for, read from the build's output."""
+        return EventsData(self.settings.members_dir)
 
 
 def runtime(request: Request) -> Runtime:

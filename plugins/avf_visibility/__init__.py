@@ -8,6 +8,9 @@ Beside them goes `home.json`, what the service's members' home of the city shows
 member-only posts and pages, its next events), so that page reads one small file instead
 of parsing the city's content on each request. It lies under OUT/members like the posts
 it lists: member-only data never reaches the public half of a release.
+
+And `events.json`: the city's events that take registrations (public or member-only, past
+ones too, so that organisers keep their lists), for the service's registration pages.
 """
 
 from __future__ import annotations
@@ -24,6 +27,8 @@ from pelican.writers import Writer
 MEMBERS_INDEX_TEMPLATE = "members_index"
 MEMBERS_HOME_DATA = "home.json"  # read by avf/service/members_home.py
 HOME_DATA_VERSION = 1
+MEMBERS_EVENTS_DATA = "events.json"  # read by avf/service/event_data.py
+EVENTS_DATA_VERSION = 1
 
 
 def is_members_only(content: Any) -> bool:
@@ -60,6 +65,7 @@ def write_members_articles(generator: Any, writer: Any) -> None:
     )
     if generator.settings.get("AVF_CITY"):  # a city, not the portal
         write_home_data(generator, articles, pages)
+        write_events_data(generator, articles)
 
 
 def write_home_data(generator: Any, articles: list[Any], pages: list[Any]) -> None:
@@ -71,13 +77,7 @@ def write_home_data(generator: Any, articles: list[Any], pages: list[Any]) -> No
     fixed = settings.get("AVF_NOW")  # as avf_agenda: reproducible tests
     now = datetime.fromisoformat(fixed) if fixed else datetime.now(UTC)
     members_root = urlsplit(settings["AVF_MEMBERS_URL"]).path.rstrip("/")
-    public_root = urlsplit(settings["SITEURL"]).path.rstrip("/")
-
-    def path_of(content: Any) -> str:
-        if is_members_only(content):
-            return urlsplit(content.url).path  # already under AVF_MEMBERS_URL
-        return f"{public_root}/{content.url}"
-
+    path_of = _path_of(settings)
     events = sorted((a for a in [*generator.articles, *articles]
                      if getattr(a, "event", None) is not None and a.event.finishes > now),
                     key=lambda a: (a.event.start, a.slug))
@@ -98,9 +98,47 @@ def write_home_data(generator: Any, articles: list[Any], pages: list[Any]) -> No
                     "visibility": "members" if is_members_only(a) else "public"}
                    for a in events],
     }
+    _write_json(settings, MEMBERS_HOME_DATA, data)
+
+
+def write_events_data(generator: Any, articles: list[Any]) -> None:
+    """OUT/members/<city>/events.json: every event post with `registration: true`, public
+    or member-only, past ones included (by start), with what the service's registration
+    pages need; the same content gives the same bytes, as home.json."""
+    settings = generator.settings
+    path_of = _path_of(settings)
+    events = sorted((a for a in [*generator.articles, *articles]
+                     if getattr(a, "event", None) is not None and a.event.registration),
+                    key=lambda a: (a.event.start, a.slug))
+    data = {
+        "version": EVENTS_DATA_VERSION,
+        "city": settings["AVF_CITY"]["slug"],
+        "events": [{"slug": a.slug, "title": a.title, "start": a.event.start.isoformat(),
+                    "end": a.event.end.isoformat() if a.event.end else None,
+                    "all_day": a.event.all_day, "place": a.event.place or "",
+                    "capacity": a.event.capacity, "url": path_of(a),
+                    "visibility": "members" if is_members_only(a) else "public"}
+                   for a in events],
+    }
+    _write_json(settings, MEMBERS_EVENTS_DATA, data)
+
+
+def _path_of(settings: dict[str, Any]) -> Any:
+    """A content's URL as a path from the site's root."""
+    public_root = urlsplit(settings["SITEURL"]).path.rstrip("/")
+
+    def path_of(content: Any) -> str:
+        if is_members_only(content):
+            return urlsplit(content.url).path  # already under AVF_MEMBERS_URL
+        return f"{public_root}/{content.url}"
+
+    return path_of
+
+
+def _write_json(settings: dict[str, Any], name: str, data: dict[str, Any]) -> None:
     output = Path(settings["AVF_MEMBERS_OUTPUT"])
     output.mkdir(parents=True, exist_ok=True)
-    (output / MEMBERS_HOME_DATA).write_text(
+    (output / name).write_text(
         json.dumps(data, ensure_ascii=False, sort_keys=True, indent=1) + "\n",
         encoding="utf-8")
 
