@@ -116,6 +116,10 @@ def test_a_member_gets_one_digest_of_their_city_and_the_network(
             example = PROJECT_ROOT / "docs" / "examples" / "digest.eml"
             example.parent.mkdir(parents=True, exist_ok=True)
             example.write_text(ana.as_string(), encoding="utf-8")
+            readable = "".join(f"{name}: {str(value).strip()}\n" for name, value in ana.items()
+                               if name in ("From", "To", "Subject", "Date", "List-Unsubscribe",
+                                           "List-Unsubscribe-Post"))
+            example.with_suffix(".txt").write_text(f"{readable}\n{text}", encoding="utf-8")
 
 
 def test_a_city_without_network_news_gets_none(tmp_path: Path,
@@ -236,7 +240,7 @@ def _month(tmp_path: Path, frequency: str, per_day: int = 1,
         now = start + timedelta(hours=hour, minutes=7)
         if now.astimezone(PARIS).hour == 21:
             with engine.begin() as connection:
-                for n in range(per_day):
+                for _ in range(per_day):
                     published += 1
                     connection.execute(insert(publications).values(
                         city="lyon", url=f"/lyon/actualites/p{published}.html",
