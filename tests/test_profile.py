@@ -97,7 +97,8 @@ def test_the_page_shows_the_fields_and_every_consent_off_by_default(elise: TestC
         in page
     assert "Apparaître dans l'annuaire de mon AVF" in page
     assert "Recevoir les nouvelles de mon AVF par email" in page
-    assert " checked" not in page
+    assert page.count(" checked") == 1  # only the news' default rhythm; no box ticked
+    assert 'name="rythme" value="digest" style' in page.split(" checked")[0][-300:]
     assert 'enctype="multipart/form-data"' in page and 'name="photo"' in page
     assert 'href="/compte/donnees.json"' in page and 'href="/compte/supprimer"' in page
     assert page.count("<h1>") == 1
@@ -307,3 +308,15 @@ def test_a_photo_too_heavy_is_refused_even_without_a_length_announced(
     assert response.status_code == 413
     assert "Cette photo est trop lourde" in html.unescape(response.text)
     assert stored_photos(app) == []
+
+
+def test_the_news_rhythm_is_chosen_in_the_profile(app: Starlette, elise: TestClient) -> None:
+    page = elise.get(PAGE).text
+    assert 'name="rythme" value="digest" style' in page and "deux fois par semaine" in page
+    assert submit(elise, PAGE, {**FILLED, "nouvelles": "oui", "rythme": "weekly"}
+                  ).status_code == 303
+    assert profile_of(app).news_frequency == "weekly"
+    assert 'value="weekly" style="display:inline-block;width:1.3rem;height:1.3rem;' \
+           'vertical-align:middle;margin:0 .5rem 0 0" checked' in elise.get(PAGE).text
+    submit(elise, PAGE, {**FILLED, "nouvelles": "oui", "rythme": "toutes les heures"})
+    assert profile_of(app).news_frequency == "digest"  # an unknown choice: the default

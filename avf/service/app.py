@@ -32,10 +32,12 @@ from avf.service import (
     profile_pages,
     registrations,
     relay_pages,
+    unsubscribe,
 )
 from avf.service.csrf import CsrfMiddleware
 from avf.service.event_reminders import EventReminders
 from avf.service.housekeeping import Housekeeping
+from avf.service.news import NewsRound
 from avf.service.person_middleware import PersonMiddleware
 from avf.service.queue import BuildQueue, publish_theme_version
 from avf.service.runtime import Runtime
@@ -55,11 +57,13 @@ def create_app(settings: ServiceSettings) -> Starlette:
                     mail=MailWorker(engine, settings.smtp),
                     builds=BuildQueue(engine, settings))
     links = LinkSender(engine, settings.public_url, state.mail.wake)
+    news = NewsRound(engine, settings, state.mail.wake)
+    state.builds.after_build.append(news.run)
     if settings.run_workers:
         state.workers.append((state.mail.start, state.mail.stop))
         state.workers.append((links.start, links.stop))
         state.workers.append((state.builds.start, state.builds.stop))
-        housekeeping = Housekeeping(engine)
+        housekeeping = Housekeeping(engine, hourly=[news.run])
         state.workers.append((housekeeping.start, housekeeping.stop))
         reminders = EventReminders(engine, state.events_data, settings.public_url,
                                    state.mail.wake)
@@ -83,6 +87,7 @@ def create_app(settings: ServiceSettings) -> Starlette:
         *hooks.routes,
         *auth.routes,
         *profile_pages.routes,
+        *unsubscribe.routes,
         *privacy.routes,
         # Before members.routes: its catch-all would take every /membres/<city>/ path.
         *member_admin.routes,
@@ -106,4 +111,5 @@ def create_app(settings: ServiceSettings) -> Starlette:
                     lifespan=lifespan)
     app.state.runtime = state
     app.state.link_sender = links
+    app.state.news = news
     return app

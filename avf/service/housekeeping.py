@@ -1,10 +1,12 @@
 """Forget what is only kept for a while: rate-limit attempts older than the longest window,
 webhook delivery ids older than any forge's redelivery, and — personal data kept no longer
 than needed (RGPD) — join requests a year after they were answered and pré-accueil
-messages after two years. Runs hourly in the service."""
+messages after two years. Runs hourly in the service, with the news round (`news.py`)."""
 
 from __future__ import annotations
 
+import logging
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import Engine, delete
@@ -16,6 +18,8 @@ from avf.store.schema import (
     webhook_deliveries,
 )
 from avf.workers import BackgroundWorker
+
+log = logging.getLogger(__name__)
 
 RATE_HITS_KEPT = timedelta(days=2)  # the longest rate-limit window is one day
 DELIVERIES_KEPT = timedelta(days=30)  # forges redeliver within hours, by hand within days
@@ -48,9 +52,17 @@ class Housekeeping(BackgroundWorker):
     name = "avf-housekeeping"
     poll_seconds = EVERY
 
-    def __init__(self, engine: Engine):
+    def __init__(self, engine: Engine, hourly: list[Callable[[], object]] | None = None):
         super().__init__()
         self.engine = engine
+        # Other hourly work (the news round: builds made outside the service, due digests)
+        self.hourly = hourly or []
 
     def run_pass(self) -> dict[str, int]:
-        return forget_old_records(self.engine)
+        forgotten = forget_old_records(self.engine)
+        for action in self.hourly:
+            try:
+                action()
+            except Exception:  # one failing part must not stop the others
+                log.exception("housekeeping: %r failed", action)
+        return forgotten

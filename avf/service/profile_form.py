@@ -19,6 +19,8 @@ from avf.service.profiles import (
 )
 
 CHECKED = "oui"  # the value of a ticked box
+# How the news come (field `rythme`): the form's values are the stored ones
+FREQUENCIES = ("digest", "weekly", "each")
 TEXT_FIELDS = ("nom", "a_propos", "centres_interet", "langues", "telephone")
 LIMITS = {"nom": NAME_MAX, "a_propos": ABOUT_MAX, "centres_interet": INTERESTS_MAX,
           "langues": LANGUAGES_MAX, "telephone": PHONE_MAX}
@@ -53,7 +55,8 @@ class ProfileForm:
             display_name=self.values["nom"], about=self.values["a_propos"],
             interests=self.values["centres_interet"], languages=self.values["langues"],
             phone=self.values["telephone"], in_directory=self.values["annuaire"] == CHECKED,
-            news_by_email=self.values["nouvelles"] == CHECKED)
+            news_by_email=self.values["nouvelles"] == CHECKED,
+            news_frequency=self.values["rythme"])
 
 
 def values_of(profile: Profile) -> dict[str, str]:
@@ -62,7 +65,8 @@ def values_of(profile: Profile) -> dict[str, str]:
             "centres_interet": profile.interests, "langues": profile.languages,
             "telephone": profile.phone,
             "annuaire": CHECKED if profile.in_directory else "",
-            "nouvelles": CHECKED if profile.news_by_email else ""}
+            "nouvelles": CHECKED if profile.news_by_email else "",
+            "rythme": profile.news_frequency}
 
 
 def read_profile_form(posted: Mapping[str, object]) -> ProfileForm:
@@ -71,6 +75,8 @@ def read_profile_form(posted: Mapping[str, object]) -> ProfileForm:
               for name in TEXT_FIELDS}
     values["annuaire"] = CHECKED if posted.get("annuaire") == CHECKED else ""
     values["nouvelles"] = CHECKED if posted.get("nouvelles") == CHECKED else ""
+    rhythm = posted.get("rythme")
+    values["rythme"] = rhythm if isinstance(rhythm, str) and rhythm in FREQUENCIES else "digest"
     errors: dict[str, str] = {}
     for name, limit in LIMITS.items():
         if len(values[name]) > limit:

@@ -41,6 +41,7 @@ class Profile:
     directory_consent_at: datetime | None = None
     news_by_email: bool = False
     news_consent_at: datetime | None = None
+    news_frequency: str = "digest"  # digest | weekly | each (news_schedule.py)
     updated_at: datetime | None = None  # None: never saved
 
 
@@ -55,6 +56,7 @@ class ProfileEdit:
     phone: str
     in_directory: bool
     news_by_email: bool
+    news_frequency: str = "digest"
 
 
 def load_profile(connection: Connection, person_id: int) -> Profile | None:
@@ -69,7 +71,8 @@ def load_profile(connection: Connection, person_id: int) -> Profile | None:
         return Profile(person_id=person_id, display_name=name)
     return Profile(display_name=name, **{key: row[key] for key in (
         "person_id", "about", "interests", "languages", "phone", "photo", "in_directory",
-        "directory_consent_at", "news_by_email", "news_consent_at", "updated_at")})
+        "directory_consent_at", "news_by_email", "news_consent_at", "news_frequency",
+        "updated_at")})
 
 
 def save_profile(connection: Connection, person_id: int, edit: ProfileEdit,
@@ -90,6 +93,7 @@ def save_profile(connection: Connection, person_id: int, edit: ProfileEdit,
                                              current.directory_consent_at,
                                              edit.in_directory, moment),
         "news_by_email": edit.news_by_email,
+        "news_frequency": edit.news_frequency,
         "news_consent_at": _choice_date(current.news_by_email, current.news_consent_at,
                                         edit.news_by_email, moment),
     }

@@ -23,7 +23,7 @@ import json
 import logging
 import threading
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import Connection, Engine, RowMapping, func, insert, select, update
@@ -60,6 +60,8 @@ class BuildQueue(BackgroundWorker):
         self.poll_seconds = poll_seconds
         # Coalescing reads then writes: this process's requests take turns.
         self._requests = threading.Lock()
+        # Called after each build (the news round: what the build published, who is due).
+        self.after_build: list[Callable[[], object]] = []
 
     # --- Requests ---------------------------------------------------------------------
 
@@ -220,7 +222,15 @@ class BuildQueue(BackgroundWorker):
             status, errors, note = self._outcome(job, build)
             self._finish(job, status, started,
                          self._header(job, cities) + note + "\n".join(lines), errors)
+        self._after_build()
         return [job["id"] for job in jobs]
+
+    def _after_build(self) -> None:
+        for action in self.after_build:
+            try:
+                action()
+            except Exception:  # the news must never stop the builds
+                log.exception("after a build: %r failed", action)
 
     def _cities_to_build(self, jobs: Sequence[RowMapping]) -> tuple[str, ...]:
         """The cities of these jobs; () (every city) for a `*` job, or when a city's folder
