@@ -18,6 +18,7 @@ from starlette.routing import Mount
 from avf.mail import MailWorker
 from avf.service import (
     auth,
+    comments,
     contact,
     dashboard,
     directory_pages,
@@ -27,6 +28,7 @@ from avf.service import (
     member_admin,
     members,
     members_home,
+    moderation,
     moving,
     privacy,
     profile_pages,
@@ -81,6 +83,8 @@ def create_app(settings: ServiceSettings) -> Starlette:
         *privacy.routes,
         # Before members.routes: its catch-all would take every /membres/<city>/ path.
         *member_admin.routes,
+        *comments.routes,
+        *moderation.routes,
         *join.routes,
         *directory_pages.routes,
         *relay_pages.routes,
