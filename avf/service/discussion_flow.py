@@ -101,7 +101,8 @@ def write_comment(request: Request, where: Where, person: Person, form: FormData
     now = datetime.now(UTC)
     try:
         with state.engine.begin() as connection:
-            decision = decide(connection, where.city.slug, person.id, [body])
+            decision = decide(connection, where.city.slug, person.id, [body],
+                              staff=person.can("admin", where.city.slug))
             add_comment(connection, where.city.slug, where.target, person.id, body,
                         render_text(body), decision.status, decision.held_reason,
                         parent_id=parent_id, now=now)

@@ -198,3 +198,12 @@ def topic_targets(connection: Connection, group_ids: list[int]) -> list[str]:
     """The comment targets ("topic:<id>") of every topic of these groups."""
     return [f"topic:{row.id}" for row in connection.execute(
         select(group_topics.c.id).where(group_topics.c.group_id.in_(group_ids)))]
+
+
+def group_people(connection: Connection, group_id: int) -> list[tuple[int, str, bool]]:
+    """(id, name, moderator) of the group's members by name, for the admin's form."""
+    rows = connection.execute(select(group_members.c.person_id, group_members.c.moderator)
+                              .where(group_members.c.group_id == group_id)).all()
+    names = display_names(connection, [row.person_id for row in rows])
+    return sorted(((int(row.person_id), names[row.person_id], bool(row.moderator))
+                   for row in rows), key=lambda item: item[1])
