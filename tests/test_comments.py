@@ -280,3 +280,44 @@ def test_the_thread_is_told_respecting_consent_without_addresses(tmp_path, built
             assert "bob@example.org" not in mail.as_string()
             assert "carole@example.org" not in mail.as_string()
             assert f"http://avf.test{THREAD}#commentaires" in text
+
+
+def test_post_pages_hold_the_comments_placeholder_where_comments_are_open(built) -> None:
+    _, output = built
+    member_page = (output / "members" / "lyon" / "actualites" / f"{MEMBER_POST}.html")
+    lyon_public = (output / "public" / "lyon" / "actualites" / f"{PUBLIC_POST}.html")
+    paris_public = (output / "public" / "paris" / "actualites" / f"{PARIS_POST}.html")
+    for page, slug in ((member_page, MEMBER_POST), (lyon_public, PUBLIC_POST)):
+        text = page.read_text(encoding="utf-8")
+        assert '<section id="commentaires"' in text
+        assert f'href="http://avf.test/membres/lyon/commentaires/{slug}"' in text
+        assert "Voir les commentaires (espace adhérents)" in text  # works without the script
+    assert 'id="commentaires"' not in paris_public.read_text(encoding="utf-8")
+
+
+def test_the_fragment_replaces_the_placeholder(tmp_path, built) -> None:
+    with service(tmp_path, built) as app:
+        person(app, "alice@example.org", "Alice")
+        alice = signed_in(app, "alice@example.org")
+        fragment = alice.get(f"{THREAD}?fragment=1")
+        assert fragment.status_code == 200
+        assert fragment.text.lstrip().startswith('<section id="commentaires"')
+        assert "<html" not in fragment.text and 'name="csrf_token"' in fragment.text
+        assert fragment.headers["cache-control"] == "private, no-store"
+
+
+def test_the_city_card_switch_is_validated(tmp_path) -> None:
+    from conftest import CITY_YAML, write
+
+    from avf.content.cards import read_city_card
+    from avf.content.problems import ContentError
+
+    card = CITY_YAML.format(slug="lyon", title="Lyon")
+    default = write(tmp_path / "a" / "city.yaml", card)
+    assert read_city_card(default, "lyon/city.yaml", "lyon").comments_on_public_posts is False
+    allowed = write(tmp_path / "b" / "city.yaml", card + "comments_on_public_posts: true\n")
+    assert read_city_card(allowed, "lyon/city.yaml", "lyon").comments_on_public_posts is True
+    wrong = write(tmp_path / "c" / "city.yaml", card + "comments_on_public_posts: peut-être\n")
+    with pytest.raises(ContentError) as error:
+        read_city_card(wrong, "lyon/city.yaml", "lyon")
+    assert "comments_on_public_posts" in str(error.value.problem)
