@@ -144,6 +144,23 @@ MATRIX = [
     Row("/membres/lyon/inscriptions/cafe", "missing"),  # a post that takes no registration
     Row("/membres/paris/inscriptions/sortie", "missing", readers=PARIS),  # Lyon's event
     Row("/membres/lyon/inscriptions/%2e%2e/sortie", "malformed"),
+    # Comments, groups and moderation.
+    Row("/membres/lyon/commentaires/assemblee", "page", shows="Compte rendu de l'assemblée"),
+    Row("/membres/lyon/commentaires/assemblee?fragment=1", "page", shows="Commentaires"),
+    Row("/membres/paris/commentaires/bureau", "page", readers=PARIS,
+        shows="Réunion du bureau parisien"),
+    Row("/membres/lyon/commentaires/cafe", "missing"),  # public; Lyon did not allow it
+    Row("/membres/lyon/commentaires/rien", "missing"),
+    Row("/membres/lyon/commentaire/1/modifier", "missing"),
+    Row("/membres/lyon/groupes/", "page", shows="Les groupes"),
+    Row("/membres/lyon/groupes", "redirect", location="/membres/lyon/groupes/"),
+    Row("/membres/lyon/groupes/inconnu/", "missing"),
+    Row("/membres/lyon/groupes/inconnu/fil.atom", "missing"),
+    Row("/membres/lyon/groupes/inconnu/sujets/1", "missing"),
+    Row("/membres/LYON/groupes/", "malformed"),
+    Row("/membres/lyon/moderation/", "page", readers=LYON_ADMINS, shows="Modération"),
+    Row("/membres/lyon/moderation", "redirect", location="/membres/lyon/moderation/"),
+    Row("/membres/paris/moderation/", "page", readers=frozenset({"webmaster"})),
 ]
 
 

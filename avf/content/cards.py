@@ -22,7 +22,8 @@ from avf.content.values import (
 REQUIRED = ("name", "city", "slug", "department", "department_code", "region", "email",
             "lat", "lon")
 OPTIONAL = ("postal_code", "postal_codes", "address", "phone", "tagline", "opening_hours",
-            "social", "accent", "logo", "banner", "domain", "network_news")
+            "social", "accent", "logo", "banner", "domain", "network_news",
+            "comments_on_public_posts")
 EXAMPLES = {
     "name": 'name: "AVF Lyon"', "city": 'city: "Lyon"', "slug": 'slug: "lyon"',
     "department": 'department: "Rhône"', "department_code": 'department_code: "69"',
@@ -100,6 +101,9 @@ def read_city_card(path: Path, shown_as: str, folder_slug: str) -> City:
         domain=_domain(fields, place),
         network_news=read_bool(fields["network_news"], place("network_news"))
         if "network_news" in fields else True,
+        comments_on_public_posts=read_bool(fields["comments_on_public_posts"],
+                                           place("comments_on_public_posts"))
+        if "comments_on_public_posts" in fields else False,
     )
 
 

@@ -22,7 +22,8 @@ RESERVED_SLUGS = frozenset(
 # member-only pages are published under `/membres/<city>/<slug>/`.
 RESERVED_PAGE_SLUGS = frozenset(
     {"actualites", "adhesion", "agenda", "annuaire", "archives", "bloquer", "etiquettes",
-     "gestion", "index", "inscriptions", "media", "membres", "messages", "theme"}
+     "commentaire", "commentaires", "gestion", "groupes", "index", "inscriptions", "media",
+     "membres", "messages", "moderation", "theme"}
 )
 
 # The theme's palette: every accent a city may choose (see themes/avf/static/css/avf.css).
@@ -57,6 +58,8 @@ class City:
     banner: str | None = None
     domain: str | None = None
     network_news: bool = True
+    # Members may comment the public posts too (member-only posts always take comments).
+    comments_on_public_posts: bool = False
 
     def public_card(self) -> dict[str, object]:
         """Everything a public page may show: the card without the email address."""
@@ -80,6 +83,7 @@ class City:
             "banner": self.banner,
             "domain": self.domain,
             "network_news": self.network_news,
+            "comments_on_public_posts": self.comments_on_public_posts,
         }
 
 

@@ -18,15 +18,18 @@ from starlette.routing import Mount
 from avf.mail import MailWorker
 from avf.service import (
     auth,
+    comments,
     contact,
     dashboard,
     directory_pages,
     errors,
+    group_pages,
     hooks,
     join,
     member_admin,
     members,
     members_home,
+    moderation,
     moving,
     privacy,
     profile_pages,
@@ -91,6 +94,9 @@ def create_app(settings: ServiceSettings) -> Starlette:
         *privacy.routes,
         # Before members.routes: its catch-all would take every /membres/<city>/ path.
         *member_admin.routes,
+        *comments.routes,
+        *moderation.routes,
+        *group_pages.routes,
         *join.routes,
         *directory_pages.routes,
         *relay_pages.routes,

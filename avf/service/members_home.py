@@ -1,6 +1,6 @@
 """The members' home of a city, `/membres/<city>/`: its latest member-only posts, its next
-events (public and member-only), its member-only pages, and the way to the directory, to
-"Je déménage" and, for its admins, to the management pages.
+events (public and member-only), its member-only pages, its groups, and the way to the
+directory, to "Je déménage" and, for its admins and moderators, to the management pages.
 
 For the people who may read the city's members' area (`can("member", city)`); everyone
 else gets what members.py gives for any member file (sign-in, 403, or 404 for a URL that
@@ -18,6 +18,7 @@ from starlette.routing import Route
 
 from avf.content.model import City
 from avf.service.cities import CardUnreadable, city_page_context
+from avf.service.groups import city_groups, moderated_groups
 from avf.service.members import MISSING, PRIVATE, check_members_url
 from avf.service.permissions import require_role
 from avf.service.runtime import Runtime, runtime
@@ -36,6 +37,10 @@ def members_home(request: Request) -> Response:
     if home is None and city is None:
         raise HTTPException(404, MISSING)  # no such city, built or in the content
     now = datetime.now(UTC)
+    with state.engine.connect() as connection:
+        groups = city_groups(connection, slug)
+        moderates = person.can("admin", slug) or bool(moderated_groups(connection, slug,
+                                                                       person.id))
     context: dict[str, object] = city_page_context(city) if city else {}
     response = state.templates.render(request, "service/members_home.html", {
         **context,
@@ -48,6 +53,8 @@ def members_home(request: Request) -> Response:
         "manages": person.can("admin", slug),
         # url → slug of the events taking registrations (event_data.py)
         "registrable": {item.url: item.slug for item in state.events_data.get(slug).values()},
+        "groups": groups,
+        "moderates": moderates,
     })
     response.headers.update(PRIVATE)
     return response
