@@ -147,16 +147,21 @@ def test_group_topics_reach_the_groups_members_only(tmp_path: Path,
                 ).inserted_primary_key[0]
             connection.execute(insert(group_members).values(
                 group_id=walkers, person_id=ana, joined_at=CONSENT))
-            for title, status in (("Sortie du dimanche", "visible"),
-                                  ("Message en attente", "pending")):
-                connection.execute(insert(group_topics).values(
-                    group_id=walkers, author_id=other, title=title, body="…", html="…",
-                    status=status, created_at=NOW - timedelta(hours=2),
-                    last_activity_at=NOW - timedelta(hours=2)))
+            topic_ids = [connection.execute(insert(group_topics).values(
+                group_id=walkers, author_id=other, title=title, body="…", html="…",
+                status=status, created_at=NOW - timedelta(hours=2),
+                last_activity_at=NOW - timedelta(hours=2))).inserted_primary_key[0]
+                for title, status in (("Sortie du dimanche", "visible"),
+                                      ("Message en attente", "pending"))]
         round_at(app, NOW)
         mails = {str(mail["To"]): text_of(mail) for mail in delivered(app, smtp_server, NOW)}
         assert "== Vos groupes ==" in mails[ANA] and "Sortie du dimanche" in mails[ANA]
-        assert "http://avf.test/membres/lyon/groupes/marcheurs/" in mails[ANA]
+        topic = f"/membres/lyon/groupes/marcheurs/sujets/{topic_ids[0]}"
+        assert f"http://avf.test{topic}" in mails[ANA]
+        # The link leads to the topic's page (for a signed-out reader: sign in, then back).
+        answer = browser(app).get(topic)
+        assert answer.status_code == 303 and answer.headers["location"].endswith(
+            f"suivant={topic}")
         assert "Message en attente" not in mails[ANA]
         assert "Sortie du dimanche" not in mails["bruno@example.org"]
 

@@ -78,7 +78,7 @@ def news_context(recipient: Recipient, news: News, cards: dict[str, City | None]
     network = [_item(row, site) for row in news.publications if row["city"] == NETWORK]
     topics = [{"title": row["title"], "group": row["group_name"], "city": names.get(
         str(row["city"]), str(row["city"])),
-        "url": f"{site}/membres/{row['city']}/groupes/{row['group_slug']}/"}
+        "url": f"{site}/membres/{row['city']}/groupes/{row['group_slug']}/sujets/{row['id']}"}
         for row in news.topics]
     count = sum(len(city["items"]) for city in cities) + len(network) + len(topics)  # type: ignore[arg-type,misc]
     only = _only_title(cities, network, topics) if count == 1 else None
