@@ -13,6 +13,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
+from sqlalchemy import Connection
 from starlette.datastructures import FormData
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
@@ -34,8 +35,10 @@ from avf.service.discussion import (
 from avf.service.discussion_mail import notify_thread
 from avf.service.form_text import one_line, text_block
 from avf.service.people import Person
+from avf.service.post_authors import post_author_id
 from avf.service.ratelimit import RateLimiter
 from avf.service.runtime import runtime
+from avf.service.settings import ServiceSettings
 from avf.service.threads import ThreadRef
 
 RETRY_AFTER = 60 * 60  # seconds: the hourly window
@@ -107,7 +110,7 @@ def write_comment(request: Request, where: Where, person: Person, form: FormData
                         render_text(body), decision.status, decision.held_reason,
                         parent_id=parent_id, now=now)
             if decision.status == "visible":
-                tell_thread(connection, state.settings.public_url, where, person.id, now)
+                tell_thread(connection, state.settings, where, person.id, now)
                 if on_visible is not None:
                     on_visible(connection, now)
     except DiscussionRefused as refused_now:  # banned meanwhile
@@ -117,14 +120,18 @@ def write_comment(request: Request, where: Where, person: Person, form: FormData
     return RedirectResponse(f"{where.thread.url}?fait={done}#commentaires", status_code=303)
 
 
-def tell_thread(connection: object, public_url: str, where: Where, author_id: int | None,
-                now: datetime) -> int:
-    """Mail the people of the thread that a comment of `author_id` is now shown."""
+def tell_thread(connection: Connection, settings: ServiceSettings, where: Where,
+                author_id: int | None, now: datetime) -> int:
+    """Mail the people of the thread, and a post's author, that a comment of `author_id`
+    is now shown."""
+    public_url = settings.public_url
     return notify_thread(
-        connection, city=where.city.slug, city_name=where.city.name,  # type: ignore[arg-type]
+        connection, city=where.city.slug, city_name=where.city.name,
         target=where.target, author_id=author_id, title=where.thread.title,
         link=f"{public_url}{where.thread.url}#commentaires",
-        profile_link=f"{public_url}/compte/profil", also=where.also_tell, now=now)
+        profile_link=f"{public_url}/compte/profil", also=where.also_tell,
+        owner=post_author_id(connection, settings.content_dir, where.city.slug, where.target),
+        now=now)
 
 
 def _parent(request: Request, where: Where, typed: object) -> int | None:

@@ -135,7 +135,7 @@ def _moderate_comment(request: Request) -> Response:
             ref = thread_ref(connection, state.settings.output_dir, city, comment.target)
             if was != "visible" and ref is not None:
                 also = _topic_author(connection, comment.target)
-                tell_thread(connection, state.settings.public_url,
+                tell_thread(connection, state.settings,
                             Where(city, comment.target, ref, also), comment.author_id, now)
                 if comment.target.startswith("topic:"):
                     touch_topic(connection, int(comment.target.partition(":")[2]), now)
