@@ -24,11 +24,13 @@ from auth_helpers import (
     use_link,
 )
 from conftest import SmtpCapture, service_settings, write_city
-from sqlalchemy import select, update
+from sqlalchemy import insert, select, update
 from starlette.applications import Starlette
 from starlette.testclient import TestClient
 
 from avf.service import create_app
+from avf.service.accounts import grant_role, load_person, person_id_for
+from avf.service.membership import remove
 from avf.service.moving import PER_PERSON
 from avf.store.schema import former_members, moves, outbox, roles
 
@@ -295,3 +297,41 @@ def test_a_member_cannot_write_to_the_whole_network(app: Starlette) -> None:
         assert len(connection.execute(select(moves)).all()) == PER_PERSON.attempts
     page = html.unescape(client.get("/compte/demenager").text)
     assert "Déjà signalé" in page and "rejoindre AVF Paris" in page
+
+
+def test_a_removed_member_cannot_come_back_through_a_move(app: Starlette) -> None:
+    """Removal is stronger than suspension: a move recorded before it carries nobody, and a
+    city that removed someone is not joined again through a move from elsewhere."""
+    client = signed_in(app)
+    join_page = ask_to_move(client).headers["location"].partition("?")[0]
+    member = person_id_for_email(app, MEMBER)
+    with engine_of(app).begin() as connection:  # Lyon's admin removes Odile
+        remove(connection, load_person(connection, add_admin(app, "lyon")), member, "lyon")
+        assert connection.execute(select(moves.c.id)).first() is None  # dropped
+    refused = client.post(join_page, headers=SAME_SITE,
+                          data={"csrf_token": csrf_token(client, join_page)})
+    assert refused.status_code == 404  # the move is gone
+
+    # Removed by Paris, member of Lyon again: a move Lyon → Paris does not let her back.
+    with engine_of(app).begin() as connection:
+        grant_role(connection, member, "member", "lyon")
+        connection.execute(insert(former_members).values(
+            person_id=member, city="paris", left_at=datetime.now(UTC), reason="removed"))
+    second = ask_to_move(client)
+    assert second.status_code == 303, second.text[-600:]
+    join_page = second.headers["location"].partition("?")[0]
+    refused = client.post(join_page, headers=SAME_SITE,
+                          data={"csrf_token": csrf_token(client, join_page)})
+    assert refused.status_code == 403 and "réinscrire" in refused.text
+    with engine_of(app).connect() as connection:
+        assert connection.execute(select(roles.c.city).where(
+            roles.c.person_id == member)).scalars().all() == ["lyon"]
+
+
+def person_id_for_email(app: Starlette, email: str) -> int:
+    with engine_of(app).connect() as connection:
+        return int(person_id_for(connection, email))  # type: ignore[arg-type]
+
+
+def add_admin(app: Starlette, city: str) -> int:
+    return add_person(app, f"responsable-{city}@example.org", ("admin", city))

@@ -12,14 +12,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from sqlalchemy import Connection, insert, select, update
+from sqlalchemy import Connection, delete, insert, select, update
 
 from avf.mail import queue_mail
 from avf.service.accounts import find_or_create_person, grant_role, person_id_for, revoke_role
 from avf.service.magiclinks import INVITATION_LIFETIME, issue_link_token
 from avf.service.member_forms import Invitee
 from avf.service.people import Person
-from avf.store.schema import NETWORK, former_members, people, profiles, roles
+from avf.store.schema import NETWORK, former_members, moves, people, profiles, roles
 from avf.theme.filters import date_fr
 
 INVITATION_DAYS = INVITATION_LIFETIME.days
@@ -158,6 +158,11 @@ def remove(connection: Connection, actor: Person, person_id: int, city: str,
         revoke_role(connection, person_id, role, city)
     connection.execute(insert(former_members).values(
         person_id=person_id, city=city, left_at=now or datetime.now(UTC), reason="removed"))
+    # A move recorded from this city can no longer carry them anywhere (moves.py checks it
+    # too): their pending moves from here are dropped.
+    connection.execute(delete(moves).where(moves.c.person_id == person_id,
+                                           moves.c.from_city == city,
+                                           moves.c.joined_at.is_(None)))
 
 
 def _check_may_act(connection: Connection, actor: Person, person_id: int, city: str,

@@ -25,7 +25,7 @@ from avf.service.people import Person
 from avf.store.schema import former_members, moves, roles
 from avf.theme.filters import date_fr
 
-JoinOutcome = Literal["joined", "already", "suspended"]
+JoinOutcome = Literal["joined", "already", "suspended", "not_member", "removed"]
 
 
 @dataclass(frozen=True)
@@ -109,15 +109,31 @@ def pending_moves(engine: Engine, person_id: int) -> list[Move]:
 def join_destination(engine: Engine, move: Move, now: datetime | None = None) -> JoinOutcome:
     """Make the mover a member of the destination and a former member (« moved ») of the
     origin, whose member role ends; their volunteer roles there (admin, reporter) are
-    left to the origin's admins. A membership suspended in either city stops it."""
+    left to the origin's admins. A membership suspended in either city stops it; so does
+    no longer being a member of the origin (the move was a member's), and having been
+    removed by the destination's admins (a move is no way back in)."""
     moment = now or datetime.now(UTC)
     with engine.begin() as connection:
+        joined = connection.execute(select(moves.c.joined_at).where(moves.c.id == move.id))
+        if joined.scalar() is not None:
+            return "already"  # a second click: nothing to check, nothing to do
         suspended = connection.execute(select(roles.c.id).where(
             roles.c.person_id == move.person_id, roles.c.role == "member",
             roles.c.city.in_((move.from_city, move.to_city)),
             roles.c.suspended_at.is_not(None))).first()
         if suspended is not None:
             return "suspended"
+        member_of_origin = connection.execute(select(roles.c.id).where(
+            roles.c.person_id == move.person_id, roles.c.role == "member",
+            roles.c.city == move.from_city, roles.c.suspended_at.is_(None))).first()
+        if member_of_origin is None:
+            return "not_member"
+        removed = connection.execute(select(former_members.c.id).where(
+            former_members.c.person_id == move.person_id,
+            former_members.c.city == move.to_city,
+            former_members.c.reason == "removed")).first()
+        if removed is not None:
+            return "removed"
         marked = connection.execute(update(moves).where(
             moves.c.id == move.id, moves.c.joined_at.is_(None)).values(joined_at=moment))
         if marked.rowcount != 1:

@@ -105,7 +105,14 @@ def _join(request: Request) -> Response:
     outcome = join_destination(runtime(request).engine, move)
     if outcome == "suspended":
         raise HTTPException(403, SUSPENDED)
+    if outcome in ("not_member", "removed"):
+        raise HTTPException(403, CANNOT_JOIN)
     return RedirectResponse(f"/membres/{move.to_city}/", status_code=303)
+
+
+CANNOT_JOIN = ("Ce déménagement ne peut plus se faire en ligne : vous n'êtes plus adhérent·e "
+               "de la ville que vous quittiez, ou la ville d'arrivée doit d'abord vous "
+               "réinscrire. Contactez l'équipe d'accueil de votre nouvelle ville.")
 
 
 def _mover(request: Request) -> Person:
