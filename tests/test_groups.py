@@ -9,7 +9,8 @@ from auth_helpers import engine_of
 from discussion_helpers import build_discussion, person, post_form, service, signed_in
 from sqlalchemy import select
 
-from avf.store.schema import group_topics
+from avf.service.accounts import person_id_for
+from avf.store.schema import comments, group_topics
 
 GROUPS = "/membres/lyon/groupes/"
 HIKING = "/membres/lyon/groupes/randonnee/"
@@ -80,10 +81,32 @@ def test_a_group_from_creation_to_moderated_topics(tmp_path, built) -> None:
         topic_page = f"{HIKING}sujets/{topic_id}"
         assert "Qui vient dimanche" in eve.get(topic_page).text  # any member of Lyon reads
 
-        # Alice is trusted now: her reply shows at once. Ève (not in the group) cannot reply.
+        # A volunteer moderator's approval publishes the topic but does not make Alice
+        # trusted in the whole city (only an admin's does): her reply waits again.
         assert post_form(alice, topic_page, topic_page,
                          {"message": "Départ 9 h."}).headers["location"].endswith(
+                             "fait=attente#commentaires")
+        # Marc cannot approve a text of his own; the admin's approval trusts its author.
+        own = post_form(marc, topic_page, topic_page, {"message": "Je serai là."})
+        assert own.headers["location"].endswith("fait=attente#commentaires")
+        [marc_reply] = held_comments(app, "marc@example.org")
+        assert post_form(marc, QUEUE, f"{QUEUE}commentaire/{marc_reply}/approuver",
+                         {}).status_code == 403
+        assert post_form(admin, QUEUE, f"{QUEUE}commentaire/{marc_reply}/approuver",
+                         {}).status_code == 303
+        assert post_form(marc, topic_page, topic_page,
+                         {"message": "Et mes bâtons."}).headers["location"].endswith(
                              "fait=publie#commentaires")
+        # What an admin hid, a volunteer moderator cannot bring back.
+        assert post_form(admin, QUEUE, f"{QUEUE}sujet/{topic_id}/masquer", {}).status_code == 303
+        assert post_form(marc, QUEUE, approve, {}).status_code == 403
+        assert topic_statuses(app)[topic_id] == "hidden"
+        assert post_form(admin, QUEUE, approve, {}).status_code == 303
+        # A city admin cannot exclude a fellow admin (only the webmaster may).
+        second_admin = person(app, "adjointe@example.org", "Adjointe", role="admin")
+        assert post_form(admin, QUEUE, f"{QUEUE}exclusions",
+                         {"personne": str(second_admin), "raison": "x"}).status_code == 403
+        # Ève (not in the group) cannot reply.
         assert post_form(eve, topic_page, topic_page, {"message": "Moi !"}).status_code == 403
         assert "Rejoignez le groupe pour y écrire" in eve.get(topic_page).text
 
@@ -95,6 +118,13 @@ def test_a_group_from_creation_to_moderated_topics(tmp_path, built) -> None:
         assert post_form(alice, HIKING, f"{HIKING}quitter", {}).status_code == 303
         assert "Rejoindre ce groupe" in alice.get(HIKING).text
         assert post_form(alice, topic_page, topic_page, {"message": "x"}).status_code == 403
+
+
+def held_comments(app, email: str) -> list[int]:  # type: ignore[no-untyped-def]
+    with app.state.runtime.engine.connect() as connection:
+        author = person_id_for(connection, email)
+        return list(connection.execute(select(comments.c.id).where(
+            comments.c.author_id == author, comments.c.status == "pending")).scalars())
 
 
 def test_the_feed_has_the_visible_topics_only(tmp_path, built) -> None:

@@ -20,7 +20,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from sqlalchemy import Connection
+from sqlalchemy import Connection, select
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import FormData
 from starlette.exceptions import HTTPException
@@ -51,6 +51,7 @@ from avf.service.members import check_members_url
 from avf.service.people import Person
 from avf.service.runtime import runtime
 from avf.service.threads import may_moderate, thread_ref
+from avf.store.schema import roles
 
 ACTIONS = {"approuver": "visible", "masquer": "hidden", "supprimer": "deleted"}
 NOT_MODERATOR = ("Cette page est réservée aux responsables de votre AVF et aux modérateurs "
@@ -128,9 +129,11 @@ def _moderate_comment(request: Request) -> Response:
             raise HTTPException(404, "Ce commentaire n'existe pas ou plus.")
         if not may_moderate(connection, person, city.slug, comment.target):
             raise HTTPException(403, NOT_MODERATOR)
+        admin = person.can("admin", city.slug)
+        _check_volunteer_moderator(admin, person, comment.author_id, comment.status)
         was = comment.status
         set_status(connection, comment.id, ACTIONS[action], person.id, now)
-        if action == "approuver":
+        if action == "approuver" and admin:
             trust(connection, city.slug, comment.author_id, now)
             ref = thread_ref(connection, state.settings.output_dir, city, comment.target)
             if was != "visible" and ref is not None:
@@ -167,12 +170,29 @@ def _moderate_topic(request: Request) -> Response:
         group = group_by_id(connection, topic.group_id) if topic else None
         if topic is None or group is None or group.city != city.slug:
             raise HTTPException(404, "Ce sujet n'existe pas ou plus.")
-        if not (person.can("admin", city.slug) or is_moderator(connection, group.id, person.id)):
+        admin = person.can("admin", city.slug)
+        if not (admin or is_moderator(connection, group.id, person.id)):
             raise HTTPException(403, NOT_MODERATOR)
+        _check_volunteer_moderator(admin, person, topic.author_id, topic.status)
         set_topic_status(connection, topic.id, ACTIONS[action])
-        if action == "approuver":
+        if action == "approuver" and admin:
             trust(connection, city.slug, topic.author_id)
     return _back(request, city, action)
+
+
+def _check_volunteer_moderator(admin: bool, person: Person, author_id: int | None,
+                               status: str) -> None:
+    """A group's volunteer moderator moderates others' texts that are waiting or shown:
+    never their own (no self-approval), never one an admin hid or deleted. Only an admin's
+    approval makes its author trusted in the whole city."""
+    if admin:
+        return
+    if author_id == person.id:
+        raise HTTPException(403, "Un texte que vous avez écrit est modéré par un·e autre "
+                                 "modérateur·rice ou par les responsables de votre AVF.")
+    if status not in ("pending", "visible"):
+        raise HTTPException(403, "Ce texte a été masqué par les responsables de votre AVF : "
+                                 "eux seuls peuvent le rétablir.")
 
 
 def _back(request: Request, city: City, done: str) -> Response:
@@ -210,9 +230,17 @@ def _add_ban(request: Request, form: FormData) -> Response:
     typed = form.get("personne")
     if not isinstance(typed, str) or not typed.isdigit():
         raise HTTPException(400, "Choisissez le membre à exclure depuis la file de modération.")
+    target = int(typed)
     with runtime(request).engine.begin() as connection:
-        ban(connection, city.slug, int(typed), person.id, one_line(form.get("raison"))[:300])
-        revoke_trust(connection, city.slug, int(typed))
+        held = connection.execute(select(roles.c.city, roles.c.role).where(
+            roles.c.person_id == target)).all()
+        if not person.is_webmaster and any(
+                role == "webmaster" or (role == "admin" and where == city.slug)
+                for where, role in held):
+            raise HTTPException(403, "Un·e responsable de la ville ou le webmaster ne peut être "
+                                     "exclu·e que par le webmaster national.")
+        ban(connection, city.slug, target, person.id, one_line(form.get("raison"))[:300])
+        revoke_trust(connection, city.slug, target)
     return _back(request, city, "exclu")
 
 
