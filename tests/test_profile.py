@@ -320,3 +320,18 @@ def test_the_news_rhythm_is_chosen_in_the_profile(app: Starlette, elise: TestCli
            'vertical-align:middle;margin:0 .5rem 0 0" checked' in elise.get(PAGE).text
     submit(elise, PAGE, {**FILLED, "nouvelles": "oui", "rythme": "toutes les heures"})
     assert profile_of(app).news_frequency == "digest"  # an unknown choice: the default
+
+
+def test_a_huge_blank_png_is_refused_before_it_is_decoded() -> None:
+    """A few hundred KB of PNG can hold a 6,300×6,300 image (~200 MB once decoded)."""
+    from io import BytesIO
+
+    from PIL import Image
+
+    from avf.service.photos import PhotoError, portrait
+
+    png = BytesIO()
+    Image.new("L", (6300, 6300)).save(png, "PNG", optimize=True)
+    assert len(png.getvalue()) < 1_000_000
+    with pytest.raises(PhotoError, match="trop grande"):
+        portrait(png.getvalue())

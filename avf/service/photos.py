@@ -12,6 +12,7 @@ import io
 import os
 import re
 import secrets
+import threading
 import warnings
 from pathlib import Path
 
@@ -19,6 +20,11 @@ from PIL import Image, ImageOps, UnidentifiedImageError
 
 MAX_UPLOAD_BYTES = 8 * 1024 * 1024  # a whole photo form, file included
 MAX_PIXELS = 40_000_000  # a phone's photo is ~12-50 MP; beyond that, memory is at risk
+# PNG and WebP are decoded whole (JPEG at a reduced scale): a tiny file of a huge blank
+# image would cost hundreds of MB. A 16 MP screenshot costs ~64 MB at most.
+MAX_PIXELS_DECODED_WHOLE = 16_000_000
+# At most this many photos are decoded at once, whatever the number of requests.
+_DECODING = threading.BoundedSemaphore(2)
 SIDE = 400  # pixels: the longest side of a stored photo
 QUALITY = 85
 ACCEPTED_FORMATS = {"JPEG": "JPEG", "PNG": "PNG", "WEBP": "WebP"}
@@ -26,8 +32,8 @@ _NAME = re.compile(r"^[A-Za-z0-9_-]{22}\.jpg$")
 
 NOT_A_PHOTO = ("Ce fichier n'est pas une photo que nous savons lire. Envoyez une photo au "
                "format JPEG, PNG ou WebP (par exemple celle de votre téléphone).")
-TOO_MANY_PIXELS = ("Cette image est trop grande (plus de 40 millions de points). Envoyez "
-                   "une photo plus petite, par exemple une copie d'écran de votre photo.")
+TOO_MANY_PIXELS = ("Cette image est trop grande (trop de points). Envoyez une photo plus "
+                   "petite, par exemple une copie d'écran de votre photo.")
 TOO_HEAVY = (f"Cette photo est trop lourde : {MAX_UPLOAD_BYTES // (1024 * 1024)} Mo au "
              "plus. Choisissez une photo plus petite, ou réduisez-la d'abord.")
 NO_FILE = "Choisissez d'abord une photo sur votre appareil, puis envoyez-la."
@@ -46,7 +52,8 @@ def portrait(upload: bytes) -> bytes:
         # Pillow only warns below twice its own pixel limit: make that an error too.
         warnings.simplefilter("error", Image.DecompressionBombWarning)
         try:
-            return _reencoded(upload)
+            with _DECODING:
+                return _reencoded(upload)
         except PhotoError:
             raise
         except (UnidentifiedImageError, Image.DecompressionBombError,
@@ -60,7 +67,8 @@ def _reencoded(upload: bytes) -> bytes:
     with Image.open(io.BytesIO(upload)) as probe:
         if probe.format not in ACCEPTED_FORMATS:
             raise PhotoError(NOT_A_PHOTO)
-        if probe.width * probe.height > MAX_PIXELS:
+        limit = MAX_PIXELS if probe.format == "JPEG" else MAX_PIXELS_DECODED_WHOLE
+        if probe.width * probe.height > limit:
             raise PhotoError(TOO_MANY_PIXELS)
         probe.verify()  # a truncated or corrupt file fails here
     with Image.open(io.BytesIO(upload)) as original:

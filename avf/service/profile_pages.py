@@ -14,6 +14,8 @@ photo too heavy to be read never loses what was typed in the other.
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import FormData
 from starlette.exceptions import HTTPException
@@ -36,6 +38,7 @@ from avf.service.photos import (
 )
 from avf.service.profile_form import ProfileForm, read_profile_form, values_of
 from avf.service.profiles import load_profile, save_profile, set_photo
+from avf.service.ratelimit import Limit, RateLimiter
 from avf.service.relay import blocked_people, unblock
 from avf.service.runtime import runtime
 
@@ -77,13 +80,21 @@ async def upload_photo(request: Request) -> Response:
     return await run_in_threadpool(_keep_photo, request, data)
 
 
+PHOTOS_PER_HOUR = Limit("photo", 20, timedelta(hours=1))  # decoding a photo costs memory
+TOO_MANY_PHOTOS = ("Vous avez envoyé beaucoup de photos en peu de temps : réessayez dans "
+                   "une heure.")
+
+
 def _keep_photo(request: Request, data: bytes) -> Response:
     person = require_person(request)
+    state = runtime(request)
+    if not RateLimiter(state.engine, state.settings.secret_key).allow(
+            PHOTOS_PER_HOUR, str(person.id)):
+        return _photo_refused(request, TOO_MANY_PHOTOS, 429)
     try:
         jpeg = portrait(data)
     except PhotoError as error:
         return _photo_refused(request, str(error), 400)
-    state = runtime(request)
     folder = photos_dir(state.settings.data_dir)
     name = store_photo(folder, jpeg)
     try:
