@@ -203,13 +203,19 @@ def test_banned_member_is_refused(tmp_path, built) -> None:
         alice_id = person(app, "alice@example.org", "Alice")
         person(app, "chef@example.org", "Chef", role="admin")
         alice, admin = signed_in(app, "alice@example.org"), signed_in(app, "chef@example.org")
+        comment(alice, "Avant l'exclusion.")
+        [earlier] = statuses(app)
         assert post_form(admin, QUEUE, f"{QUEUE}exclusions",
                          {"personne": str(alice_id), "raison": "spam"}).status_code == 303
         assert "spam" in admin.get(QUEUE).text
         response = comment(alice, "Je reviens.")
         assert response.status_code == 403
         assert "suspendu votre droit d&#39;écrire" in response.text
-        assert statuses(app) == {}
+        assert list(statuses(app)) == [earlier]
+        # Within its 15 minutes, her earlier comment can no longer be rewritten either.
+        edit = f"/membres/lyon/commentaire/{earlier}/modifier"
+        assert post_form(alice, THREAD, edit, {"message": "Voyez https://x.example et "
+                                                          "https://y.example"}).status_code == 403
         assert post_form(admin, QUEUE, f"{QUEUE}exclusions/{alice_id}/lever",
                          {}).status_code == 303
         assert comment(alice, "Merci.").status_code == 303

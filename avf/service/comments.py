@@ -39,11 +39,13 @@ from avf.service.comment_store import (
 from avf.service.csrf import protected_form
 from avf.service.directory_pages import members_city, render_city_page
 from avf.service.discussion import (
+    BANNED,
     BODY_MAX,
     EDIT_WINDOW,
     count_links,
     decide,
     editable,
+    is_banned,
     render_text,
     text_error,
 )
@@ -172,9 +174,17 @@ async def edit(request: Request) -> Response:
     return await run_in_threadpool(_edit, request, form)
 
 
+def _not_banned(request: Request, city: City, person: Person) -> None:
+    """A member the city banned neither edits, deletes nor reports (nor writes)."""
+    with runtime(request).engine.connect() as connection:
+        if is_banned(connection, city.slug, person.id):
+            raise HTTPException(403, BANNED)
+
+
 def _edit(request: Request, form: FormData) -> Response:
     city, person, comment, ref = _comment_of(request)
     _own_and_recent(person, comment)
+    _not_banned(request, city, person)
     body = text_block(form.get("message"))
     error = text_error(body)
     if error is not None:
@@ -195,8 +205,9 @@ async def delete(request: Request) -> Response:
 
 
 def _delete(request: Request) -> Response:
-    _, person, comment, ref = _comment_of(request)
+    city, person, comment, ref = _comment_of(request)
     _own_and_recent(person, comment)
+    _not_banned(request, city, person)
     with runtime(request).engine.begin() as connection:
         delete_comment(connection, comment.id)
     return RedirectResponse(f"{ref.url}?fait=supprime#commentaires", status_code=303)
@@ -208,7 +219,8 @@ async def report(request: Request) -> Response:
 
 
 def _report(request: Request, form: FormData) -> Response:
-    _, person, comment, ref = _comment_of(request)
+    city, person, comment, ref = _comment_of(request)
+    _not_banned(request, city, person)
     reason = one_line(form.get("raison"))[:500]
     with runtime(request).engine.begin() as connection:
         report_comment(connection, comment.id, person.id, reason)
