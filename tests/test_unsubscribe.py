@@ -14,7 +14,7 @@ from news_helpers import NOW, news_service, reader
 from starlette.applications import Starlette
 from starlette.testclient import TestClient
 
-from avf.service.news_mail import person_of_token, unsubscribe_token
+from avf.service.news_mail import address_tag, person_of_token, unsubscribe_token
 from avf.service.profiles import load_profile
 
 ANA = "ana@example.org"
@@ -79,13 +79,16 @@ def test_opening_the_link_does_not_unsubscribe(tmp_path: Path,
 def test_a_bad_token_is_a_french_404(tmp_path: Path, smtp_server: SmtpCapture) -> None:
     with news_service(tmp_path, smtp_server, built=False) as app:
         ana = reader(app, ANA)
-        good = unsubscribe_token(ana, "test-secret-key")
-        forged = unsubscribe_token(ana, "another-secret")
+        good = unsubscribe_token(ana, ANA, "test-secret-key")
+        forged = unsubscribe_token(ana, ANA, "another-secret")
+        # A link made for another address under the same id (an id given again on SQLite
+        # after its account was deleted) unsubscribes nobody.
+        reused_id = unsubscribe_token(ana, "quelquun.dautre@example.org", "test-secret-key")
         client = mail_client(app)
-        for token in (forged, good[:-2], "abc", good + "x"):
+        for token in (forged, good[:-2], "abc", good + "x", reused_id):
             for method in (client.get, client.post):
                 response = method(f"/compte/desabonnement/{token}")
                 assert response.status_code == 404
                 assert "lien de désabonnement n'est pas valable" in unescape(response.text)
         assert news_of(app, ana).news_by_email is True
-        assert person_of_token(good, "test-secret-key") == ana
+        assert person_of_token(good, "test-secret-key") == (ana, address_tag(ANA))

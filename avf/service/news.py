@@ -179,7 +179,7 @@ def _send_to(connection: Connection, recipient: Recipient, settings: ServiceSett
     outbox_id = queue_mail(
         connection, kind=kind, to=recipient.email, now=now,
         context=news_context(recipient, news, city_cards, settings, frequency),
-        headers=news_headers(recipient.person_id, settings))
+        headers=news_headers(recipient.person_id, recipient.email, settings))
     connection.execute(insert(news_deliveries).values(
         person_id=recipient.person_id, period=period, outbox_id=outbox_id, created_at=now))
     return True

@@ -10,6 +10,7 @@ voids every link (the profile page still works).
 
 from __future__ import annotations
 
+import hashlib
 from datetime import datetime
 from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
@@ -36,28 +37,38 @@ RHYTHMS = {"digest": "au plus deux fois par semaine, le mardi et le vendredi",
            "each": "à chaque nouvelle publication"}
 
 
-def unsubscribe_token(person_id: int, secret: str) -> str:
-    return str(URLSafeSerializer(secret, salt=_SALT).dumps(person_id))
+def unsubscribe_token(person_id: int, email: str, secret: str) -> str:
+    """The person's id and a short digest of their address, signed: an id given again to
+    someone else later (a deleted account's, on SQLite) does not match that address."""
+    return str(URLSafeSerializer(secret, salt=_SALT).dumps([person_id, address_tag(email)]))
 
 
-def person_of_token(token: str, secret: str) -> int | None:
-    """The person a token was made for, or None for a token this service did not sign."""
+def person_of_token(token: str, secret: str) -> tuple[int, str] | None:
+    """The person id and address digest a token was made for, or None for a token this
+    service did not sign (the caller checks the digest against the person's address)."""
     try:
         value = URLSafeSerializer(secret, salt=_SALT).loads(token)
     except BadSignature:
         return None
-    return value if isinstance(value, int) and not isinstance(value, bool) else None
+    if not (isinstance(value, list) and len(value) == 2 and type(value[0]) is int
+            and isinstance(value[1], str)):
+        return None
+    return value[0], value[1]
 
 
-def unsubscribe_url(person_id: int, settings: ServiceSettings) -> str:
-    token = unsubscribe_token(person_id, settings.secret_key)
+def address_tag(email: str) -> str:
+    return hashlib.sha256(email.strip().lower().encode()).hexdigest()[:16]
+
+
+def unsubscribe_url(person_id: int, email: str, settings: ServiceSettings) -> str:
+    token = unsubscribe_token(person_id, email, settings.secret_key)
     return f"{settings.public_url}{UNSUBSCRIBE_PATH}/{token}"
 
 
-def news_headers(person_id: int, settings: ServiceSettings) -> dict[str, str]:
+def news_headers(person_id: int, email: str, settings: ServiceSettings) -> dict[str, str]:
     """RFC 8058 one-click unsubscribe: mail clients POST `List-Unsubscribe=One-Click` to the
     HTTPS address. No `mailto:` alternative: nothing here reads incoming mail."""
-    return {"List-Unsubscribe": f"<{unsubscribe_url(person_id, settings)}>",
+    return {"List-Unsubscribe": f"<{unsubscribe_url(person_id, email, settings)}>",
             "List-Unsubscribe-Post": "List-Unsubscribe=One-Click"}
 
 
@@ -87,7 +98,7 @@ def news_context(recipient: Recipient, news: News, cards: dict[str, City | None]
         "colour": ACCENT_COLOURS.get(main_card.accent if main_card else "", NETWORK_COLOUR),
         "cities": cities, "topics": topics, "network": network, "count": count,
         "only_title": only, "frequency": frequency, "rhythm": RHYTHMS[frequency],
-        "unsubscribe": unsubscribe_url(recipient.person_id, settings),
+        "unsubscribe": unsubscribe_url(recipient.person_id, recipient.email, settings),
         "profile": f"{site}{PROFILE_PATH}",
     }
 

@@ -17,6 +17,7 @@ body is not read. A token this service did not sign is a French 404.
 
 from __future__ import annotations
 
+import hmac
 from datetime import UTC, datetime
 
 from sqlalchemy import Connection, select, update
@@ -25,9 +26,14 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from avf.service.news_mail import PROFILE_PATH, UNSUBSCRIBE_PATH, person_of_token
+from avf.service.news_mail import (
+    PROFILE_PATH,
+    UNSUBSCRIBE_PATH,
+    address_tag,
+    person_of_token,
+)
 from avf.service.runtime import runtime
-from avf.store.schema import profiles
+from avf.store.schema import people, profiles
 
 BAD_LINK = ("Ce lien de désabonnement n'est pas valable : il a peut-être été coupé en deux "
             "dans votre messagerie. Vous pouvez aussi arrêter les nouvelles depuis votre "
@@ -60,9 +66,16 @@ def unsubscribe(request: Request) -> Response:
 
 
 def _person(request: Request) -> int:
-    person_id = person_of_token(str(request.path_params["token"]),
-                                runtime(request).settings.secret_key)
-    if person_id is None:
+    """The person the link was made for — if they still exist with that address."""
+    signed = person_of_token(str(request.path_params["token"]),
+                             runtime(request).settings.secret_key)
+    if signed is None:
+        raise HTTPException(404, BAD_LINK)
+    person_id, tag = signed
+    with runtime(request).engine.connect() as connection:
+        email = connection.execute(select(people.c.email).where(
+            people.c.id == person_id)).scalar()
+    if email is None or not hmac.compare_digest(address_tag(email), tag):
         raise HTTPException(404, BAD_LINK)
     return person_id
 
