@@ -53,7 +53,9 @@ ARCHIVES_SAVE_AS = "archives.html"
 AGENDA_URL = "agenda/"
 AGENDA_SAVE_AS = "agenda/index.html"
 INDEX_SAVE_AS = "index.html"
-DIRECT_TEMPLATES = ["index", "tags", "archives", "agenda"]
+# Each site's search page, on its own Pagefind index (avf/build/search_index.py).
+RECHERCHE_SAVE_AS = "recherche/index.html"
+DIRECT_TEMPLATES = ["index", "tags", "archives", "agenda", "recherche"]
 PAGINATED_TEMPLATES = {"index": 10, "tag": 20}
 PAGINATION_PATTERNS = (
     (1, "{url}", "{save_as}"),

@@ -19,6 +19,7 @@ from avf.build.city_settings import SiteTask, city_overrides, portal_overrides
 from avf.build.objects import store_release
 from avf.build.publish import discard, new_release
 from avf.build.report import CityResult
+from avf.build.search_index import SearchIndexError, index_site
 from avf.build.templates_cache import WORKER_TEMPLATES
 from avf.content import CityContent, load_city, load_network
 
@@ -101,9 +102,19 @@ def _build(task: SiteTask) -> CityResult:
     if errors:
         discard(release)
         return CityResult(task.slug, "failed", errors=errors, warnings=warnings)
+    indexing = time.perf_counter()
+    try:
+        index_site(release / "public")  # never release/members: member pages stay unindexed
+    except SearchIndexError as error:
+        discard(release)
+        return CityResult(task.slug, "failed", warnings=warnings, errors=[
+            {"file": f"{task.content_dir.name}/{task.slug}", "line": None,
+             "message": str(error)}])
+    search_seconds = round(time.perf_counter() - indexing, 3)
     store_release(release, task.output_dir)
     return CityResult(
         task.slug, "ok", pages=_count_pages(release), warnings=warnings,
+        search_seconds=search_seconds,
         card=content.city.public_card() if content.city else None, release=str(release),
         expires=_next_agenda_change(content, task.now_datetime),
         **_publications(content),

@@ -14,8 +14,8 @@ SLUG_PATTERN = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 RESERVED_SLUGS = frozenset(
     {"actualites", "admin", "agenda", "api", "archives", "compte", "contact", "editeur",
      "etiquettes",
-     "hooks", "index", "media", "membres", "recherche", "reseau", "rubriques", "static",
-     "theme"}
+     "hooks", "index", "media", "membres", "pagefind", "recherche", "reseau", "rubriques",
+     "static", "theme"}
 )
 # Addresses a city's site already uses, that a standing page may not take as its slug.
 # The service's own members' pages (`/membres/<city>/annuaire/`…) are reserved too, since
@@ -23,7 +23,7 @@ RESERVED_SLUGS = frozenset(
 RESERVED_PAGE_SLUGS = frozenset(
     {"actualites", "adhesion", "agenda", "annuaire", "archives", "bloquer", "etiquettes",
      "commentaire", "commentaires", "gestion", "groupes", "index", "inscriptions", "media",
-     "membres", "messages", "moderation", "theme"}
+     "membres", "messages", "moderation", "pagefind", "recherche", "theme"}
 )
 
 # The theme's palette: every accent a city may choose (see themes/avf/static/css/avf.css).

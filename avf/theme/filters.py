@@ -10,6 +10,9 @@ from datetime import date, datetime
 from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
+from avf.theme.directory import directory_words
+from avf.theme.france_map import france_map, overseas
+
 if TYPE_CHECKING:
     from avf.content.model import Event
 
@@ -60,4 +63,6 @@ def iso(moment: date) -> str:
     return moment.isoformat()
 
 
-FILTERS = {"date_fr": date_fr, "time_fr": time_fr, "event_when": event_when, "iso": iso}
+FILTERS = {"date_fr": date_fr, "time_fr": time_fr, "event_when": event_when, "iso": iso,
+           "directory_words": directory_words, "france_map": france_map,
+           "overseas": overseas}

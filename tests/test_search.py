@@ -1,0 +1,197 @@
+"""Full-text search with Pagefind: one index per city and one for the portal, written into
+each release; the network search merges them with a city filter; member-only text is in
+no index. The browser tests drive Debian's Chromium (skipped without it, except in CI)."""
+
+from __future__ import annotations
+
+import functools
+import gzip
+import json
+import os
+import shutil
+import threading
+from collections.abc import Iterator
+from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
+import pytest
+
+from avf.build import BuildOptions, build_network
+from avf.content import discover_cities
+from tests.conftest import (
+    FIXED_NOW,
+    SAMPLE_CONTENT,
+    TEST_SITE_URL,
+    build,
+    free_port,
+    post,
+    write,
+    write_city,
+)
+from tests.test_build import every_file
+from tests.test_sample_network import sentinels
+
+CHROMIUM = shutil.which("chromium") or next(
+    (path for path in ("/usr/bin/chromium",) if os.access(path, os.X_OK)), None)
+TIMEOUT = 15_000  # milliseconds, for each step of the browser
+
+
+@pytest.fixture(scope="module")
+def sample(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    output = tmp_path_factory.mktemp("search") / "output"
+    result = build(SAMPLE_CONTENT, output)
+    assert result.ok, [(r.slug, r.errors) for r in result.failed]
+    return output
+
+
+def index_texts(bundle: Path) -> str:
+    """Everything a Pagefind bundle holds, decompressed: its fragments (JSON of each page),
+    word index and filter chunks (CBOR, whose strings are plain UTF-8)."""
+    texts = []
+    for chunk in bundle.rglob("*.pf_*"):
+        data = chunk.read_bytes()
+        if data[:2] == b"\x1f\x8b":
+            data = gzip.decompress(data)
+        texts.append(data.decode("utf-8", errors="replace"))
+    return "\n".join(texts)
+
+
+def test_every_city_and_the_portal_have_a_french_index(sample: Path) -> None:
+    for site in [*discover_cities(SAMPLE_CONTENT), ""]:
+        bundle = sample / "public" / site / "pagefind"
+        entry = json.loads((bundle / "pagefind-entry.json").read_text())
+        assert list(entry["languages"]) == ["fr"] and entry["languages"]["fr"]["page_count"] > 0
+        assert (bundle / "pagefind-ui.js").is_file() and (bundle / "wasm.fr.pagefind").is_file()
+        assert list((bundle / "fragment").glob("*.pf_fragment"))
+        assert not (bundle / "pagefind-component-ui.js").exists()  # unused parts left out
+    lyon = index_texts(sample / "public" / "lyon" / "pagefind")
+    assert "Visite guidée du musée des Beaux-Arts" in lyon
+    assert '"url":"/actualites/' in lyon
+    assert "ville" in lyon and "Lyon" in lyon  # the city filter
+
+
+def test_member_only_text_is_in_no_index(sample: Path) -> None:
+    secrets = sentinels("members")
+    assert secrets
+    sites = [*discover_cities(SAMPLE_CONTENT), ""]  # "": the portal
+    indexed = "\n".join(index_texts(sample / "public" / site / "pagefind") for site in sites)
+    assert indexed.count("pagefind_dcd") >= 2 * len(sites)
+    members = "\n".join(path.read_text() for path in every_file(sample / "members")
+                         if path.suffix == ".html")
+    for secret in secrets:
+        assert secret in members or secret in members.replace("'", "’")
+        assert secret not in indexed
+    assert not [path for path in every_file(sample / "members") if "pagefind" in path.parts]
+
+
+def test_search_pages_use_their_own_index_and_the_network_merges_every_city(
+        sample: Path) -> None:
+    lyon = (sample / "public" / "lyon" / "recherche" / "index.html").read_text()
+    assert f'data-recherche-index="{TEST_SITE_URL}/lyon/pagefind/"' in lyon
+    assert f'src="{TEST_SITE_URL}/lyon/pagefind/pagefind-ui.js"' in lyon
+    assert "data-pagefind-body" not in lyon  # the search page itself is not indexed
+    network = (sample / "public" / "recherche" / "index.html").read_text()
+    assert f'data-recherche-index="{TEST_SITE_URL}/pagefind/"' in network
+    for slug in discover_cities(SAMPLE_CONTENT):
+        assert f"&#34;{TEST_SITE_URL}/{slug}/&#34;" in network
+    home = (sample / "public" / "lyon" / "index.html").read_text()
+    assert 'data-pagefind-body data-pagefind-filter="ville:Lyon"' in home
+
+
+def test_a_city_index_is_rebuilt_with_the_city_only(network: Path, tmp_path: Path) -> None:
+    write_city(network, "lyon", {"posts/2026-10-01-a.md": post("Pique-nique", body="Salade.")})
+    write_city(network, "rennes", {"posts/2026-10-01-b.md": post("Crêpes", body="Galettes.")})
+    output = tmp_path / "out"
+    assert build(network, output).ok
+    rennes_bundle = (output / "public" / "rennes" / "pagefind").resolve()
+    write(network / "lyon" / "posts" / "2026-10-02-c.md",
+          post("Balade", body="Une randonnée aux Monts d'Or."))
+    second = build(network, output)
+    assert [result.slug for result in second.results] == ["lyon"]
+    assert second.results[0].search_seconds > 0
+    assert "randonnée" in index_texts(output / "public" / "lyon" / "pagefind")
+    assert (output / "public" / "rennes" / "pagefind").resolve() == rennes_bundle
+
+
+# --- In a real browser -----------------------------------------------------------------
+
+@pytest.fixture(scope="module")
+def chromium() -> str:
+    if CHROMIUM is None:
+        if os.environ.get("CI"):
+            pytest.fail("chromium is not installed: .ci/run installs it before the tests")
+        pytest.skip("chromium is not installed (apt-get install chromium); CI runs this test")
+    return CHROMIUM
+
+
+@pytest.fixture(scope="module")
+def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """The sample network built for the port it is served on by a plain static server."""
+    port = free_port()
+    address = f"http://127.0.0.1:{port}"
+    output = tmp_path_factory.mktemp("served") / "output"
+    assert build_network(BuildOptions(content_dir=SAMPLE_CONTENT, output_dir=output, jobs=2,
+                                      site_url=address, now=FIXED_NOW)).ok
+    handler = functools.partial(_QuietHandler, directory=str(output / "public"))
+    server = ThreadingHTTPServer(("127.0.0.1", port), handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield address
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+class _QuietHandler(SimpleHTTPRequestHandler):
+    def log_message(self, format: str, *args: object) -> None:
+        pass
+
+
+@pytest.fixture
+def page(chromium: str, served: str) -> Iterator[object]:
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=chromium,
+                                             args=["--headless", "--no-sandbox"])
+        try:
+            page = browser.new_page()
+            page.set_default_timeout(TIMEOUT)
+            page.elsewhere = []  # type: ignore[attr-defined]
+            page.on("request", lambda request: None if request.url.startswith(served)
+                    else page.elsewhere.append(request.url))  # type: ignore[attr-defined]
+            yield page
+        finally:
+            browser.close()
+
+
+def test_the_directory_filter_finds_a_city_by_postal_code_and_name(
+        page, served: str) -> None:  # type: ignore[no-untyped-def]
+    page.goto(served + "/")
+    directory = page.locator(".annuaire")
+    field = page.get_by_label("Ville, code postal ou département")
+    field.fill("35000")
+    rennes = directory.get_by_role("link", name="AVF Rennes")
+    assert rennes.is_visible()
+    assert not directory.get_by_role("link", name="AVF Lyon").is_visible()
+    assert page.locator("[data-annuaire-compte]").inner_text() == "1 association trouvée."
+    field.fill("rhone")  # no accent typed: finds the Rhône
+    assert directory.get_by_role("link", name="AVF Lyon").is_visible()
+    assert not rennes.is_visible()
+    field.fill("")
+    assert rennes.is_visible()
+    assert page.elsewhere == []  # type: ignore[attr-defined]
+
+
+def test_the_network_search_finds_a_page_of_a_city(page, served: str) -> None:  # type: ignore[no-untyped-def]
+    page.goto(served + "/recherche/")
+    page.locator("#recherche input").fill("traboules")
+    result = page.locator(".pagefind-ui__result-link").first
+    result.wait_for()
+    assert result.get_attribute("href", timeout=TIMEOUT).startswith(served + "/lyon/")
+    assert page.get_by_text("ville", exact=False).first.is_visible()  # the city filter
+    page.goto(served + "/rennes/recherche/")
+    page.locator("#recherche input").fill("traboules")  # a Lyon word: not on Rennes' site
+    page.locator(".pagefind-ui__message").get_by_text("Pas de résultat", exact=False).wait_for()
+    assert page.elsewhere == []  # type: ignore[attr-defined]

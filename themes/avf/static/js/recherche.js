@@ -1,0 +1,21 @@
+// Search pages: Pagefind's own interface on the site's index. On the portal, every city's
+// index is merged in (Pagefind's multisite search) and the "ville" filter narrows results.
+(function () {
+  "use strict";
+  var element = document.getElementById("recherche");
+  if (!element || typeof PagefindUI === "undefined") return;
+  var cities = JSON.parse(element.getAttribute("data-recherche-villes") || "[]");
+  new PagefindUI({
+    element: "#recherche",
+    bundlePath: element.getAttribute("data-recherche-index"),
+    mergeIndex: cities.map(function (url) { return { bundlePath: url + "pagefind/" }; }),
+    showSubResults: true,
+    autofocus: true,
+  });
+  var query = new URLSearchParams(window.location.search).get("q");
+  var field = element.querySelector("input");
+  if (query && field) {
+    field.value = query;
+    field.dispatchEvent(new Event("input", { bubbles: true }));
+  }
+})();
