@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from avf.build.city_settings import SiteTask, city_overrides, portal_overrides
+from avf.build.images import CACHE_DIR, ImageCache
 from avf.build.objects import store_release
 from avf.build.publish import discard, new_release
 from avf.build.report import CityResult
@@ -83,6 +84,8 @@ def _build(task: SiteTask) -> CityResult:
     else:
         overrides = city_overrides(task, content.city, release)  # type: ignore[arg-type]
     overrides["AVF_DOCUMENTS"] = {str(doc.source): doc for doc in content.documents}
+    images = ImageCache(task.output_dir / CACHE_DIR)  # the avf_images plugin fills it
+    overrides["AVF_IMAGE_CACHE"] = images
     overrides["JINJA_ENVIRONMENT"] = {**shared.get("JINJA_ENVIRONMENT", _JINJA_DEFAULTS),
                                       "bytecode_cache": WORKER_TEMPLATES}
     settings = read_settings(path=None, override={**copy.deepcopy(shared), **overrides})
@@ -104,6 +107,7 @@ def _build(task: SiteTask) -> CityResult:
     store_release(release, task.output_dir)
     return CityResult(
         task.slug, "ok", pages=_count_pages(release), warnings=warnings,
+        images={"processed": images.processed, "reused": images.reused},
         card=content.city.public_card() if content.city else None, release=str(release),
         expires=_next_agenda_change(content, task.now_datetime),
         **_publications(content),
