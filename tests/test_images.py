@@ -275,3 +275,14 @@ def test_image_alt_is_a_known_field_and_a_typo_is_named(tmp_path: Path) -> None:
         extra='image: "../media/rando.jpg"\nalt: "Des randonneurs"')})
     problems = load_city(content, "lyon").errors
     assert len(problems) == 1 and "image_alt" in problems[0].message
+
+
+def test_a_file_that_is_no_image_is_published_as_it_is(tmp_path: Path) -> None:
+    content = tmp_path / "content"
+    folder = photo_city(content)
+    (folder / "media" / "casse.jpg").write_bytes(b"pas une photo")
+    output = tmp_path / "output"
+    result = build(content, output)
+    assert result.ok
+    assert published(output, "casse.jpg").read_bytes() == b"pas une photo"
+    assert result.results[0].images == {"processed": 4, "reused": 0}
