@@ -37,10 +37,14 @@ def _parser() -> argparse.ArgumentParser:
                        help="ne construire que cette ville (répétable)")
     build.add_argument("--force", action="store_true",
                        help="reconstruire aussi les villes qui n'ont pas changé")
+    build.add_argument("--strict", action="store_true",
+                       help="un avertissement (image sans description…) fait échouer sa ville")
     build.set_defaults(run=_build)
 
     check = commands.add_parser("check", help="vérifier le contenu sans construire")
     check.add_argument("--content", type=Path, default=DEFAULT_CONTENT)
+    check.add_argument("--strict", action="store_true",
+                       help="compter les avertissements comme des erreurs")
     check.set_defaults(run=_check)
 
     serve = commands.add_parser(
@@ -143,7 +147,8 @@ def _options(args: argparse.Namespace, cities: Sequence[str] = ()):  # type: ign
     return BuildOptions(content_dir=args.content, output_dir=args.output,
                         cities=tuple(cities), jobs=max(1, args.jobs),
                         settings_file=args.settings, site_url=args.site_url, now=args.now,
-                        force=getattr(args, "force", False))
+                        force=getattr(args, "force", False),
+                        strict=getattr(args, "strict", False))
 
 
 def _build(args: argparse.Namespace) -> int:
@@ -182,7 +187,7 @@ def _check(args: argparse.Namespace) -> int:
     problems = [problem for content in contents for problem in content.problems]
     for problem in problems:
         print(problem)
-    errors = sum(1 for problem in problems if problem.severity == "error")
+    errors = sum(1 for problem in problems if problem.severity == "error" or args.strict)
     documents = sum(len(content.documents) for content in contents)
     print(f"{len(slugs)} villes, {documents} fichiers vérifiés : "
           + ("aucune erreur." if not errors else f"{errors} erreur(s)."), file=sys.stderr)

@@ -36,9 +36,12 @@ def golden_city(tmp_path_factory: pytest.TempPathFactory) -> Path:
         "posts/2026-11-20-cafe-d-accueil-de-decembre.md": post(
             "Café d'accueil de décembre", date="2026-11-20T09:30:00+01:00",
             extra='tags: [convivialité]\ncategory: "Vie de l\'association"\n'
-                  'author: "Françoise M."\nsummary: "Un café pour faire connaissance."',
+                  'author: "Françoise M."\nsummary: "Un café pour faire connaissance."\n'
+                  'image: "../media/cafe.jpg"\nimage_alt: "Des tasses sur une nappe"',
             body="""
                 Chaque premier mardi, nous accueillons les **nouveaux arrivants**.
+
+                ![La salle du local, des chaises en cercle](../media/salle.png)
 
                 ## Au programme
 
@@ -62,9 +65,19 @@ def golden_city(tmp_path_factory: pytest.TempPathFactory) -> Path:
                        "[le café](2026-11-20-cafe-d-accueil-de-decembre.md)."),
         "pages/adherer.md": '---\ntitle: "Adhérer"\norder: 1\n---\n\nLa cotisation est de 30 €.\n',
     })
+    _photo(content / "lyon" / "media" / "cafe.jpg", (1600, 1000), "JPEG")
+    _photo(content / "lyon" / "media" / "salle.png", (700, 500), "PNG")
     output = content.parent / "output"
     assert build(content, output).ok
     return output / "public" / "lyon"
+
+
+def _photo(path: Path, size: tuple[int, int], kind: str) -> None:
+    """A plain image: the pages name its variants and sizes, not its bytes."""
+    from PIL import Image
+
+    path.parent.mkdir(parents=True, exist_ok=True)
+    Image.new("RGB", size, (200, 120, 40)).save(path, kind)
 
 
 @pytest.mark.parametrize("page", PAGES)

@@ -23,6 +23,7 @@ class SiteTask:
     cities: list[dict[str, object]] = field(default_factory=list)  # portal only
     now: str | None = None
     theme_version: str = ""
+    strict: bool = False  # warnings fail the site (`avf build --strict`)
 
     @property
     def is_portal(self) -> bool:

@@ -166,7 +166,9 @@ def _plan(options: BuildOptions, state: BuildState) -> Plan:
                              *options.settings_sources])
     # "now" is not part of it: time changes a city only when one of its events passes,
     # which CityState.expires tells.
-    network_print = fingerprint(code, options.base_url, news)
+    # --strict is part of it: a city built with warnings must be checked again under it.
+    network_print = fingerprint(code, options.base_url, news,
+                                *(["strict"] if options.strict else []))
     online = online_cities(options.output_dir)
     plan = Plan(now=now, to_build=[], unchanged=[], news=news, network_print=network_print,
                 city_files={}, city_prints={}, city_stats={})
@@ -257,7 +259,7 @@ def _build_portal(options: BuildOptions, state: BuildState, plan: Plan,
                     output_dir=options.output_dir.resolve(),
                     settings_file=options.settings_file.resolve(), base_url=options.base_url,
                     network_news=plan.news, cities=cards, now=plan.now,
-                    theme_version=plan.theme_version)
+                    theme_version=plan.theme_version, strict=options.strict)
     portal = next(pool.build([task], expected=1))
     if portal.status == "ok" and portal.release:
         try:
@@ -287,7 +289,8 @@ def _task(options: BuildOptions, plan: Plan, slug: str) -> SiteTask:
     return SiteTask(slug=slug, content_dir=options.content_dir.resolve(),
                     output_dir=options.output_dir.resolve(),
                     settings_file=options.settings_file.resolve(), base_url=options.base_url,
-                    network_news=plan.news, now=plan.now, theme_version=plan.theme_version)
+                    network_news=plan.news, now=plan.now, theme_version=plan.theme_version,
+                    strict=options.strict)
 
 
 def broadcast_news(network: CityContent, options: BuildOptions) -> list[dict[str, object]]:

@@ -24,6 +24,7 @@ class BuildOptions:
     site_url: str | None = None  # overrides SITE_BASE_URL of the settings file
     now: str | None = None  # ISO datetime that stands for "now" (reproducible output)
     force: bool = False  # rebuild even the cities that did not change
+    strict: bool = False  # a warning (an image without description…) fails its city
 
     @cached_property
     def base_settings(self) -> dict[str, object]:

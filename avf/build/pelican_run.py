@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from avf.build.city_settings import SiteTask, city_overrides, portal_overrides
+from avf.build.images import CACHE_DIR, ImageCache
 from avf.build.objects import store_release
 from avf.build.publish import discard, new_release
 from avf.build.report import CityResult
@@ -76,6 +77,8 @@ def _build(task: SiteTask) -> CityResult:
     if not content.is_valid or (not task.is_portal and content.city is None):
         return CityResult(task.slug, "failed", errors=[p.as_dict() for p in content.errors],
                           warnings=warnings)
+    if task.strict and warnings:
+        return CityResult(task.slug, "failed", errors=_strict(warnings))
 
     release = new_release(task.output_dir, "_portal" if task.is_portal else task.slug)
     shared = _shared_settings(task.settings_file)
@@ -84,6 +87,8 @@ def _build(task: SiteTask) -> CityResult:
     else:
         overrides = city_overrides(task, content.city, release)  # type: ignore[arg-type]
     overrides["AVF_DOCUMENTS"] = {str(doc.source): doc for doc in content.documents}
+    images = ImageCache(task.output_dir / CACHE_DIR)  # the avf_images plugin fills it
+    overrides["AVF_IMAGE_CACHE"] = images
     overrides["JINJA_ENVIRONMENT"] = {**shared.get("JINJA_ENVIRONMENT", _JINJA_DEFAULTS),
                                       "bytecode_cache": WORKER_TEMPLATES}
     settings = read_settings(path=None, override={**copy.deepcopy(shared), **overrides})
@@ -95,13 +100,17 @@ def _build(task: SiteTask) -> CityResult:
         raise
     finally:
         _forget_rendered_content()
-    problems = [_from_log(record, task) for record in _collector.records]
-    fatal = [_is_fatal(record) for record in _collector.records]
+    records = [record for record in _collector.records if not _checked_by_us(record)]
+    problems = [_from_log(record, task) for record in records]
+    fatal = [_is_fatal(record) for record in records]
     errors = [p for p, is_error in zip(problems, fatal, strict=True) if is_error]
     warnings += [p for p, is_error in zip(problems, fatal, strict=True) if not is_error]
+    if task.strict and warnings:
+        errors += _strict(warnings)
     if errors:
         discard(release)
-        return CityResult(task.slug, "failed", errors=errors, warnings=warnings)
+        return CityResult(task.slug, "failed", errors=errors,
+                          warnings=[] if task.strict else warnings)
     indexing = time.perf_counter()
     try:
         index_site(release / "public")  # never release/members: member pages stay unindexed
@@ -115,10 +124,18 @@ def _build(task: SiteTask) -> CityResult:
     return CityResult(
         task.slug, "ok", pages=_count_pages(release), warnings=warnings,
         search_seconds=search_seconds,
+        images={"processed": images.processed, "reused": images.reused},
         card=content.city.public_card() if content.city else None, release=str(release),
         expires=_next_agenda_change(content, task.now_datetime),
         **_publications(content),
     )
+
+
+def _strict(warnings: list[dict[str, object]]) -> list[dict[str, object]]:
+    """Warnings as errors, for `avf build --strict` (a check before publishing)."""
+    return [{**warning, "severity": "error",
+             "message": f"{warning['message']} (avertissement bloquant : avf build --strict)"}
+            for warning in warnings]
 
 
 def _publications(content: CityContent) -> dict[str, object]:
@@ -164,6 +181,12 @@ def _next_agenda_change(content: CityContent, now: datetime) -> str | None:
     moments = [doc.event.finishes for doc in content.documents
                if doc.is_published and doc.event and doc.event.finishes > now]
     return min(moments).isoformat() if moments else None
+
+
+def _checked_by_us(record: logging.LogRecord) -> bool:
+    """Pelican's "Empty alt attribute" warning: avf.content already gave it, with the line,
+    and accepts an `alt=""` written on purpose (a decorative image)."""
+    return str(record.msg).startswith("Empty alt attribute")
 
 
 def _is_fatal(record: logging.LogRecord) -> bool:

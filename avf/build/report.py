@@ -32,6 +32,8 @@ class CityResult:
     # the dashboard's network figures and its "nothing published for 60 days" flag.
     publications: dict[str, int] = field(default_factory=dict)
     last_published: str | None = None
+    # Photos decoded and resized by this build, and photos taken from the image cache.
+    images: dict[str, int] = field(default_factory=dict)
 
     def as_report(self) -> dict[str, object]:
         entry = asdict(self)

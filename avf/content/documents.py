@@ -22,9 +22,9 @@ from avf.content.values import (
 )
 
 POST_FIELDS = ("title", "date", "slug", "modified", "status", "visibility", "tags",
-               "category", "summary", "image", "author", "event")
+               "category", "summary", "image", "image_alt", "author", "event")
 PAGE_FIELDS = ("title", "date", "slug", "modified", "status", "visibility", "summary",
-               "image", "author", "order")
+               "image", "image_alt", "author", "order")
 NETWORK_POST_FIELDS = (*POST_FIELDS, "broadcast")
 EVENT_FIELDS = ("start", "end", "place", "registration", "capacity")
 STATUSES = ("draft", "review", "published")
@@ -37,6 +37,8 @@ FIELD_ALIASES = {
     "statut": "status", "etat": "status", "visibilite": "visibility", "photo": "image",
     "illustration": "image", "evenement": "event", "modifie": "modified", "ordre": "order",
     "diffusion": "broadcast", "lieu": "event", "debut": "event",
+    "alt": "image_alt", "image-alt": "image_alt", "texte-alternatif": "image_alt",
+    "description-image": "image_alt", "legende": "image_alt",
 }
 STATUS_ALIASES = {"brouillon": "draft", "a relire": "review", "relecture": "review",
                   "en relecture": "review", "publie": "published", "publiee": "published",
@@ -84,7 +86,7 @@ def read_document(path: Path, city_dir: Path, shown_as: str, kind: Kind,
     event = _read_event(front, shown_as) if "event" in fields else None
     optional_texts = {
         name: read_text_value(fields[name], place(name))
-        for name in ("category", "summary", "author")
+        for name in ("category", "summary", "author", "image_alt")
         if fields.get(name) is not None
     }
     image = None
@@ -118,6 +120,8 @@ def read_document(path: Path, city_dir: Path, shown_as: str, kind: Kind,
         category=optional_texts.get("category"),
         summary=optional_texts.get("summary"),
         image=image,
+        image_alt=optional_texts.get("image_alt"),
+        image_line=front.line_of("image") if image is not None else None,
         author=optional_texts.get("author"),
         event=event,
         broadcast=read_bool(fields["broadcast"], place("broadcast"))

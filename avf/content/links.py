@@ -16,6 +16,11 @@ _INLINE = re.compile(r"(!?)\[[^\]]*\]\(\s*<?([^)\s>]+)>?(?:\s+[\"'(][^)]*)?\)")
 _REFERENCE = re.compile(r"^\s{0,3}\[[^\]]+\]:\s*<?(\S+?)>?(?:\s+[\"'(].*)?$")
 _SCHEME = re.compile(r"^[a-z][a-z0-9+.-]*:", re.IGNORECASE)
 _FENCE = re.compile(r"^\s{0,3}(```|~~~)")
+# ![](target) or ![][reference]: an image with nothing between the brackets.
+_IMAGE_WITHOUT_ALT = re.compile(r"!\[\s*\](?:\(\s*<?(?P<target>[^)\s>]*)|\[(?P<ref>[^\]]*)\])")
+_HTML_IMAGE_WITHOUT_ALT = re.compile(
+    r"<img\b(?![^>]*\balt\s*=)[^>]*?\bsrc\s*=\s*[\"']?(?P<target>[^\"'\s>]*)[^>]*>",
+    re.IGNORECASE)
 
 
 @dataclass(frozen=True)
@@ -31,21 +36,42 @@ class Link:
 def relative_links(body: str, first_line: int) -> list[Link]:
     """Every link or image in `body` that points to a file by a relative path."""
     links: list[Link] = []
-    in_fence = False
-    for offset, text in enumerate(body.split("\n")):
-        if "`" in text or "~" in text:
-            if _FENCE.match(text):
-                in_fence = not in_fence
-                continue
-        if in_fence or "[" not in text:
-            continue  # indented lines are read too: in a nested list they are not code
-        line = first_line + offset
+    for line, text in _prose_lines(body, first_line):
+        if "[" not in text:
+            continue
         for match in _INLINE.finditer(text):
             _keep(links, match.group(2), line, is_image=match.group(1) == "!")
         reference = _REFERENCE.match(text)
         if reference:
             _keep(links, reference.group(1), line, is_image=False)
     return links
+
+
+def images_without_alt(body: str, first_line: int) -> list[tuple[str, int]]:
+    """Images of `body` that describe nothing to a reader who cannot see them: `![](x)`,
+    or an HTML `<img>` with no `alt` (an explicit `alt=""` marks a decorative image)."""
+    found: list[tuple[str, int]] = []
+    for line, text in _prose_lines(body, first_line):
+        if "![" in text:
+            found += [(match.group("target") or match.group("ref") or "", line)
+                      for match in _IMAGE_WITHOUT_ALT.finditer(text)]
+        if "<img" in text.lower():
+            found += [(match.group("target"), line)
+                      for match in _HTML_IMAGE_WITHOUT_ALT.finditer(text)]
+    return found
+
+
+def _prose_lines(body: str, first_line: int) -> list[tuple[int, str]]:
+    """The body's lines outside fenced code blocks, with their line numbers in the file."""
+    lines: list[tuple[int, str]] = []
+    in_fence = False
+    for offset, text in enumerate(body.split("\n")):
+        if ("`" in text or "~" in text) and _FENCE.match(text):
+            in_fence = not in_fence
+            continue
+        if not in_fence:  # indented lines are read too: in a nested list they are not code
+            lines.append((first_line + offset, text))
+    return lines
 
 
 def is_relative_file_link(target: str) -> bool:

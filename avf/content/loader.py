@@ -8,7 +8,7 @@ from pathlib import Path
 
 from avf.content.cards import read_city_card
 from avf.content.documents import read_document
-from avf.content.links import Link, relative_links
+from avf.content.links import Link, images_without_alt, relative_links
 from avf.content.model import RESERVED_SLUGS, SLUG_PATTERN, City, Document, Kind
 from avf.content.problems import ContentError, Problem
 from avf.content.values import slugify
@@ -126,6 +126,7 @@ def _load_documents(content: CityContent, shown: str, network: bool) -> None:
                 content.problems.append(error.problem)
     _check_unique_slugs(content)
     _check_links(content)
+    _check_alt_texts(content)
 
 
 def _file_name_problem(path: Path, shown_as: str) -> Problem | None:
@@ -168,6 +169,26 @@ def _check_links(content: CityContent) -> None:
             message = _link_problem(link, doc, by_path, city_root, media)
             if message:
                 content.problems.append(Problem(doc.shown_as, link.line, message))
+
+
+def _check_alt_texts(content: CityContent) -> None:
+    """Every published image says what it shows (read aloud by screen readers, shown when
+    it does not load): a warning, an error under `avf build --strict`."""
+    for doc in content.documents:
+        if not doc.is_published:
+            continue
+        if doc.image and not doc.image_alt:
+            content.problems.append(Problem(
+                doc.shown_as, doc.image_line,
+                f"l'image « {doc.image} » n'a pas de description ; ajoutez sous « image: » "
+                "une ligne comme image_alt: \"Des randonneurs sur un chemin de campagne\", "
+                "qui dit ce que montre la photo", severity="warning"))
+        for target, line in images_without_alt(doc.body, doc.body_line):
+            content.problems.append(Problem(
+                doc.shown_as, line,
+                f"l'image « {target} » n'a pas de description ; écrivez entre les crochets "
+                f"ce que montre la photo, par exemple ![Des randonneurs sur un chemin]"
+                f"({target or '../media/photo.jpg'})", severity="warning"))
 
 
 def _link_problem(link: Link, doc: Document, by_path: dict[str, Document], city_root: str,

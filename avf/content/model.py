@@ -125,6 +125,8 @@ class Document:
     category: str | None = None
     summary: str | None = None
     image: str | None = None  # relative to the city folder: media/x.jpg
+    image_alt: str | None = None  # what the image shows, for readers who cannot see it
+    image_line: int | None = None  # where `image:` is written
     author: str | None = None
     event: Event | None = None
     broadcast: bool = False

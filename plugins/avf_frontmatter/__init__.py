@@ -64,6 +64,7 @@ class AvfMarkdownReader(BaseReader):
             metadata["summary"] = doc.summary
         if doc.image:
             metadata["image"] = doc.image  # relative to the city folder: media/x.jpg
+            metadata["image_alt"] = doc.image_alt or ""
         if doc.event is not None:
             metadata["event"] = doc.event
         if doc.order is not None:
