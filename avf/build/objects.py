@@ -17,7 +17,7 @@ import os
 import shutil
 from pathlib import Path
 
-from avf.build.precompress import ENCODERS, compressed_object, is_compressible
+from avf.build.precompress import ENCODERS, is_compressible, write_sibling
 
 OBJECTS = ".objects"
 
@@ -41,12 +41,9 @@ def store_release(release: Path, output_dir: Path) -> None:
             if not in_public or not is_compressible(name, len(data)):
                 continue
             for suffix in ENCODERS:
-                sibling = f"{path}{suffix}"
-                if f"{name}{suffix}" in present:  # a volunteer's own file: never replaced
-                    continue
-                packed = objects / digest[:2] / f"{digest}{suffix}"
-                if compressed_object(data, packed, suffix):
-                    _link(packed, sibling)
+                if f"{name}{suffix}" not in present:  # a volunteer's own file: kept
+                    write_sibling(data, f"{path}{suffix}",
+                                  objects / digest[:2] / f"{digest}{suffix}", suffix)
 
 
 def _link_to_object(path: str, target: Path) -> None:
