@@ -27,7 +27,7 @@ THEME_STATIC_PATHS: list[str] = []
 
 PLUGIN_PATHS = [str(ROOT / "plugins")]
 PLUGINS = ["avf_frontmatter", "avf_links", "avf_visibility", "avf_city", "avf_agenda",
-           "avf_feeds", "avf_images"]
+           "avf_feeds", "avf_images", "avf_seo"]
 
 # Content layout inside content/<city>/ (see docs/content-format.md).
 ARTICLE_PATHS = ["posts"]

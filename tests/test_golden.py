@@ -24,6 +24,7 @@ PAGES = [
     "archives.html",
     "atom.xml",
     "agenda.ics",
+    "sitemap.xml",
 ]
 
 

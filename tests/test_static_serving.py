@@ -134,7 +134,9 @@ def test_a_photo_is_served_in_ranges(client: TestClient) -> None:
     assert part.content == PHOTO[1000:2000]
     assert part.headers["content-range"] == f"bytes 1000-1999/{len(PHOTO)}"
     page = client.get("/lyon/").content  # small files are read whole, ranges still work
-    assert client.get("/lyon/", headers={"Range": "bytes=0-99"}).content == page[:100]
+    # (asked without compression: a range of a precompressed page is a range of its .br)
+    assert client.get("/lyon/", headers={"Range": "bytes=0-99", "Accept-Encoding": "identity"}
+                      ).content == page[:100]
 
 
 def test_public_files_set_no_cookie_but_service_forms_do(site: Path) -> None:

@@ -19,6 +19,7 @@ import uuid
 from pathlib import Path
 
 from avf.build.objects import release_objects_of
+from avf.build.precompress import precompress_folder
 
 RELEASES = ".releases"
 PORTAL = "_portal"
@@ -87,7 +88,10 @@ def publish_theme(output_dir: Path, static_dir: Path) -> str:
     if not release.is_dir():
         staging = versions / f".{version}-{uuid.uuid4().hex[:8]}"
         shutil.copytree(static_dir, staging)
+        precompress_folder(staging)
         os.replace(staging, release)
+    else:  # a version published before siblings existed gets them now (none missing: stats)
+        precompress_folder(release)
     os.utime(release)  # the most recently used versions are the ones kept
     (output_dir / "public").mkdir(parents=True, exist_ok=True)
     if _release_of_theme(output_dir / "public" / "theme") != versions.resolve():
