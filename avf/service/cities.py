@@ -9,6 +9,9 @@ import threading
 from dataclasses import dataclass
 from pathlib import Path
 
+from starlette.requests import Request
+from starlette.responses import Response
+
 from avf.content.cards import read_city_card
 from avf.content.model import RESERVED_SLUGS, SLUG_PATTERN, City
 from avf.content.problems import ContentError
@@ -95,3 +98,12 @@ def city_page_context(city: City) -> dict[str, object]:
         "AGENDA_URL": AGENDA_URL,
         "AGENDA_ICS_SAVE_AS": AGENDA_ICS_SAVE_AS,
     }
+
+
+def render_city_page(request: Request, city: City, template: str, context: dict[str, object],
+                     status_code: int = 200) -> Response:
+    """A service page drawn as a page of the city's site (its name, menu and footer)."""
+    from avf.service.runtime import runtime  # the runtime imports this module
+
+    return runtime(request).templates.render(
+        request, template, {**city_page_context(city), **context}, status_code=status_code)

@@ -25,7 +25,7 @@ from starlette.routing import Route
 
 from avf.content.model import City
 from avf.service import csrf
-from avf.service.cities import CardUnreadable, city_page_context
+from avf.service.cities import CardUnreadable, render_city_page
 from avf.service.contact_form import (
     FIELDS,
     TRAP,
@@ -75,7 +75,7 @@ async def send_message(request: Request) -> Response:
         (PER_CITY, f"{city.slug}:{visitor}"), (OVERALL, visitor))]
     if not all(allowed):
         log.warning("contact form for %s: rate limit reached", city.slug)
-        response = _render(request, city, "service/contact_wait.html",
+        response = render_city_page(request, city, "service/contact_wait.html",
                            {"values": form.values}, status_code=429)
         response.headers["Retry-After"] = str(RETRY_AFTER)
         return response
@@ -87,7 +87,7 @@ async def send_message(request: Request) -> Response:
 
 async def thanks_page(request: Request) -> Response:
     city = _city(request)
-    return _render(request, city, "service/contact_thanks.html", {})
+    return render_city_page(request, city, "service/contact_thanks.html", {})
 
 
 def _city(request: Request) -> City:
@@ -104,15 +104,9 @@ def _city(request: Request) -> City:
 def _form_page(request: Request, city: City, form: ContactForm,
                status_code: int = 200) -> Response:
     values = {field.name: form.values.get(field.name, "") for field in FIELDS}
-    return _render(request, city, "service/contact.html",
+    return render_city_page(request, city, "service/contact.html",
                    {"values": values, "errors": form.errors, "trap": TRAP},
                    status_code=status_code)
-
-
-def _render(request: Request, city: City, template: str, context: dict[str, object],
-            status_code: int = 200) -> Response:
-    return runtime(request).templates.render(
-        request, template, {**city_page_context(city), **context}, status_code=status_code)
 
 
 def _to_thanks(city: City) -> Response:

@@ -12,7 +12,8 @@ from starlette.responses import FileResponse, RedirectResponse, Response
 from starlette.routing import Route
 
 from avf.content.model import SLUG_PATTERN, City
-from avf.service.cities import CardUnreadable, city_page_context
+from avf.service.cities import CardUnreadable
+from avf.service.cities import render_city_page as city_page
 from avf.service.directory import directory_entries, directory_entry, photo_owner_listed
 from avf.service.people import Person
 from avf.service.permissions import require_role
@@ -47,8 +48,7 @@ def members_city(request: Request) -> tuple[City, Person]:
 def render_city_page(request: Request, city: City, template: str, context: dict[str, object],
                      status_code: int = 200) -> Response:
     """A members' page drawn as a page of the city's site, never cached by others."""
-    response = runtime(request).templates.render(
-        request, template, {**city_page_context(city), **context}, status_code=status_code)
+    response = city_page(request, city, template, context, status_code)
     response.headers.update(PRIVATE)
     return response
 

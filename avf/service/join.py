@@ -22,7 +22,7 @@ from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
 from avf.content.model import City
-from avf.service.cities import CardUnreadable, city_page_context
+from avf.service.cities import CardUnreadable, render_city_page
 from avf.service.contact_form import TRAP, caught_a_robot
 from avf.service.csrf import protected_form
 from avf.service.join_requests import ask_to_join
@@ -83,7 +83,7 @@ async def ask(request: Request) -> Response:
 
 def thanks_page(request: Request) -> Response:
     city = _city(request)
-    return _render(request, city, "service/join_thanks.html", {})
+    return render_city_page(request, city, "service/join_thanks.html", {})
 
 
 def _city(request: Request) -> City:
@@ -100,16 +100,10 @@ def _city(request: Request) -> City:
 def _form_page(request: Request, city: City, values: dict[str, str], errors: dict[str, str],
                status_code: int = 200) -> Response:
     person = current_person(request)
-    return _render(request, city, "service/join.html", {
+    return render_city_page(request, city, "service/join.html", {
         "values": values, "errors": errors, "trap": TRAP,
         "already_member": person is not None and person.can("member", city.slug)},
         status_code=status_code)
-
-
-def _render(request: Request, city: City, template: str, context: dict[str, object],
-            status_code: int = 200) -> Response:
-    return runtime(request).templates.render(
-        request, template, {**city_page_context(city), **context}, status_code=status_code)
 
 
 def _to_thanks(city: City) -> Response:
