@@ -72,9 +72,11 @@ def _path(outline: tuple[tuple[float, float], ...]) -> str:
 def france_map(cities: Iterable[Mapping[str, object]]) -> str:
     """The SVG markup of the map: France's outline and one linked dot per city.
 
-    `role="img"` with a title and a description: assistive technologies read it as one
-    picture, and the directory list beside it is the accessible equivalent; the dots are
-    links for pointer users, kept out of the keyboard order (the list has the same links).
+    A named `role="group"` (a title and a description): assistive technologies announce one
+    map, and the directory list beside it is the accessible equivalent; the dots are links
+    for pointer users only, out of the keyboard order and hidden from assistive technologies
+    (the list has the same links). Not `role="img"`: a picture may hold no links (axe's
+    nested-interactive rule).
     """
     shown = [city for city in cities if in_metropole(city)]
     dots = []
@@ -82,13 +84,13 @@ def france_map(cities: Iterable[Mapping[str, object]]) -> str:
         x, y = project(float(city["lon"]), float(city["lat"]))  # type: ignore[arg-type]
         name = escape(str(city.get("name", "")))
         dots.append(
-            f'<a href="{escape(str(city.get("url", "")))}" tabindex="-1">'
+            f'<a href="{escape(str(city.get("url", "")))}" tabindex="-1" aria-hidden="true">'
             f'<circle class="carte-ville" cx="{x:g}" cy="{y:g}" r="{DOT_RADIUS}" '
             f'fill="#c0392b" stroke="#ffffff" stroke-width="1.5"><title>{name}</title>'
             "</circle></a>")
     return (
         '<svg class="carte-france" '
-        f'viewBox="0 0 {WIDTH} {HEIGHT}" width="100%" role="img" '
+        f'viewBox="0 0 {WIDTH} {HEIGHT}" width="100%" role="group" '
         'aria-labelledby="carte-titre carte-description" '
         'style="max-width: 36rem; height: auto">'
         '<title id="carte-titre">Carte des AVF en France métropolitaine</title>'

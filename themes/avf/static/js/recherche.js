@@ -14,6 +14,8 @@
   });
   var query = new URLSearchParams(window.location.search).get("q");
   var field = element.querySelector("input");
+  // Pagefind names its field by a title only: the page's visible heading is its label.
+  if (field) field.setAttribute("aria-labelledby", "recherche-titre");
   if (query && field) {
     field.value = query;
     field.dispatchEvent(new Event("input", { bubbles: true }));
