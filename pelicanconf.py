@@ -55,7 +55,12 @@ AGENDA_SAVE_AS = "agenda/index.html"
 INDEX_SAVE_AS = "index.html"
 # Each site's search page, on its own Pagefind index (avf/build/search_index.py).
 RECHERCHE_SAVE_AS = "recherche/index.html"
-DIRECT_TEMPLATES = ["index", "tags", "archives", "agenda", "recherche"]
+# Every city's pré-accueil page (its form posts to the service; phone, address and hours
+# beside it when no service answers) and every site's accessibility statement (RGAA).
+CONTACT_SAVE_AS = "contact/index.html"
+ACCESSIBILITE_SAVE_AS = "accessibilite/index.html"
+DIRECT_TEMPLATES = ["index", "tags", "archives", "agenda", "recherche", "contact",
+                    "accessibilite"]
 PAGINATED_TEMPLATES = {"index": 10, "tag": 20}
 PAGINATION_PATTERNS = (
     (1, "{url}", "{save_as}"),
@@ -91,6 +96,12 @@ MEMBERS_URL_PREFIX = "membres"
 # The national portal's own pages and news (content/_network/).
 NETWORK_PAGE_URL = "reseau/{slug}/"  # short addresses, like a city's standing pages
 NETWORK_PAGE_SAVE_AS = "reseau/{slug}/index.html"
+
+# When the network established the accessibility statement of its theme (accessibilite/):
+# change it with the statement, after a new check of the theme.
+import datetime as _datetime  # noqa: E402
+
+AVF_ACCESSIBILITY_DATE = _datetime.date(2026, 11, 29)
 
 # French dates in templates, whatever locales the server has (avf/theme/filters.py).
 from avf.theme.filters import FILTERS  # noqa: E402

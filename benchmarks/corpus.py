@@ -68,7 +68,7 @@ PLACES = ("Maison des associations", "Salle des fêtes", "Médiathèque", "Offic
           "Parc municipal", "Centre culturel")
 EXTRA_PAGES = (
     ("qui-sommes-nous", "Qui sommes-nous ?"), ("activites", "Nos activités"),
-    ("contact", "Nous contacter"), ("nous-rencontrer", "Nous rencontrer"),
+    ("permanences", "Nos permanences"), ("nous-rencontrer", "Nous rencontrer"),
     ("guide-nouveaux-arrivants", "Guide des nouveaux arrivants"),
     ("partenaires", "Nos partenaires"), ("benevolat", "Devenir bénévole"),
     ("saison", "La saison en cours"),

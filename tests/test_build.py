@@ -71,7 +71,7 @@ def test_every_city_gets_home_posts_pages_feed_and_agenda(built) -> None:
     assert (public / "lyon" / "actualites" / "cafe-accueil.html").is_file()
     assert (public / "lyon" / "adherer" / "index.html").is_file()
     assert (public / "lyon" / "media" / "cafe.jpg").is_file()
-    assert "Pas encore d'actualité publiée" in (public / "gap" / "index.html").read_text()
+    assert "Bienvenue à AVF Gap" in (public / "gap" / "index.html").read_text()  # brand-new
 
 
 def test_portal_lists_every_city_with_links_that_resolve(built) -> None:

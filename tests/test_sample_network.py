@@ -103,5 +103,7 @@ def test_every_internal_link_resolves(sample: Path, tmp_path: Path) -> None:
             # 200: an open page; 303: a members' page asking to sign in first.
             if service.get(path).status_code not in (200, 303):
                 broken.add((page, path))
-    assert {"/contact/lyon", "/membres/lyon/adhesion"} <= service_links.keys()
+    # The contact card leads to the site's own contact page (whose form posts to the
+    # service's /contact/<city>: tests/test_city_pages.py), joining to the service.
+    assert "/membres/lyon/adhesion" in service_links
     assert not broken, sorted(broken)[:20]

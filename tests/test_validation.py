@@ -231,3 +231,10 @@ def test_missing_front_matter_fence(network: Path) -> None:
     write(network / "lyon" / "pages" / "c.md", '---\ntitle: "C"\n\nTexte sans fin d\'en-tête\n')
     problem = only_problem(network)
     assert "jamais fermé" in problem.message
+
+
+@pytest.mark.parametrize("slug", ["contact", "accessibilite"])
+def test_a_page_may_not_take_the_address_of_a_page_every_site_has(network: Path,
+                                                                   slug: str) -> None:
+    write_city(network, "lyon", {f"pages/{slug}.md": f'---\ntitle: "{slug}"\n---\n\nTexte.\n'})
+    assert "déjà utilisée par le site de la ville" in only_problem(network).message

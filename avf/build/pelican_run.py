@@ -23,6 +23,7 @@ from avf.build.report import CityResult
 from avf.build.search_index import SearchIndexError, index_site
 from avf.build.templates_cache import WORKER_TEMPLATES
 from avf.content import CityContent, load_city, load_network
+from avf.content.activity import dormant_from, newest_public_post
 
 
 class _Collector(logging.Handler):
@@ -126,7 +127,7 @@ def _build(task: SiteTask) -> CityResult:
         search_seconds=search_seconds,
         images={"processed": images.processed, "reused": images.reused},
         card=content.city.public_card() if content.city else None, release=str(release),
-        expires=_next_agenda_change(content, task.now_datetime),
+        expires=_next_change(content, task.now_datetime),
         **_publications(content),
     )
 
@@ -176,10 +177,15 @@ def _shared_settings(settings_file: Path) -> dict[str, Any]:
     return get_settings_from_file(str(settings_file))
 
 
-def _next_agenda_change(content: CityContent, now: datetime) -> str | None:
-    """When the next event of the city passes: its home and agenda change then."""
+def _next_change(content: CityContent, now: datetime) -> str | None:
+    """When the city's pages change by themselves: the next event passes (its home and
+    agenda change), or the city turns dormant (its home leads with its contact card)."""
     moments = [doc.event.finishes for doc in content.documents
                if doc.is_published and doc.event and doc.event.finishes > now]
+    if content.city is not None:
+        dormant = dormant_from(newest_public_post(content.documents), now)
+        if dormant is not None:
+            moments.append(dormant)
     return min(moments).isoformat() if moments else None
 
 

@@ -12,8 +12,8 @@ SLUG_PATTERN = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 
 # Top-level names of the public site that a city may not take as its slug.
 RESERVED_SLUGS = frozenset(
-    {"actualites", "admin", "agenda", "api", "archives", "compte", "contact", "editeur",
-     "etiquettes",
+    {"accessibilite", "actualites", "admin", "agenda", "api", "archives", "compte", "contact",
+     "editeur", "etiquettes",
      "hooks", "index", "media", "membres", "pagefind", "recherche", "reseau", "rubriques",
      "static", "theme"}
 )
@@ -21,9 +21,9 @@ RESERVED_SLUGS = frozenset(
 # The service's own members' pages (`/membres/<city>/annuaire/`…) are reserved too, since
 # member-only pages are published under `/membres/<city>/<slug>/`.
 RESERVED_PAGE_SLUGS = frozenset(
-    {"actualites", "adhesion", "agenda", "annuaire", "archives", "bloquer", "etiquettes",
-     "commentaire", "commentaires", "gestion", "groupes", "index", "inscriptions", "media",
-     "membres", "messages", "moderation", "pagefind", "recherche", "theme"}
+    {"accessibilite", "actualites", "adhesion", "agenda", "annuaire", "archives", "bloquer",
+     "etiquettes", "commentaire", "commentaires", "contact", "gestion", "groupes", "index",
+     "inscriptions", "media", "membres", "messages", "moderation", "pagefind", "recherche", "theme"}
 )
 
 # The theme's palette: every accent a city may choose (see themes/avf/static/css/avf.css).
