@@ -147,6 +147,40 @@ def test_agenda_is_valid_icalendar(built) -> None:
     assert "samedi 5 décembre 2026, de 14 h à 17 h" in agenda
 
 
+def test_each_public_event_has_its_own_calendar_file(built) -> None:
+    _content, output, _result = built
+    city = output / "public" / "lyon"
+    single = (city / "actualites" / "sortie.ics").read_bytes().decode()
+    assert single.startswith("BEGIN:VCALENDAR\r\n") and single.endswith("END:VCALENDAR\r\n")
+    lines = single.split("\r\n")[:-1]
+    assert all(len(line.encode()) <= 75 for line in lines)
+    assert lines.count("BEGIN:VEVENT") == 1 and lines.count("END:VEVENT") == 1
+    whole = (city / "agenda.ics").read_bytes().decode()
+    uid = next(line for line in lines if line.startswith("UID:"))
+    assert uid == "UID:sortie@lyon.avf" and f"\r\n{uid}\r\n" in whole
+    vevent = single[single.index("BEGIN:VEVENT"):single.index("END:VEVENT")]
+    assert vevent in whole  # the very same VEVENT as in the city's agenda
+    page = (city / "actualites" / "sortie.html").read_text()
+    assert f'href="{TEST_SITE_URL}/lyon/actualites/sortie.ics">Ajouter à mon agenda' in page
+    assert not (city / "actualites" / "cafe-accueil.ics").exists()  # not an event
+
+
+def test_a_member_only_event_gets_no_public_calendar_file(network: Path) -> None:
+    write_city(network, "lyon", {"posts/2026-12-10-atelier.md": post(
+        "Atelier réservé", extra="""
+        visibility: members
+        event:
+          start: 2026-12-10 18:00
+    """)})
+    output = network.parent / "output"
+    assert build(network, output).ok
+    public = [p.relative_to(output).as_posix() for p in every_file(output / "public")]
+    assert not [p for p in public if p.endswith("atelier.ics")]
+    assert "atelier" not in (output / "public" / "lyon" / "agenda.ics").read_text()
+    page = (output / "members" / "lyon" / "actualites" / "atelier.html").read_text()
+    assert "Ajouter à mon agenda" not in page
+
+
 def test_report_per_city(built) -> None:
     _content, output, _result = built
     report = json.loads((output / "build-report.json").read_text())

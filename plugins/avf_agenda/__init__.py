@@ -1,7 +1,10 @@
 """Events: upcoming and past lists for the theme, and the city's agenda as iCalendar.
 
 An event is a published public post with an `event:` block. `agenda.ics` lets people
-subscribe to a city's agenda from their phone's calendar (RFC 5545).
+subscribe to a city's agenda from their phone's calendar (RFC 5545); beside each event's
+page, `actualites/<slug>.ics` holds that event alone (the same VEVENT, the same UID), for
+« Ajouter à mon agenda ». Member-only posts were taken out of `generator.articles` by
+avf_visibility before this runs: they get no file, so nothing of theirs reaches OUT/public.
 """
 
 from __future__ import annotations
@@ -37,13 +40,22 @@ def write_ics(generator: Any, writer: Any) -> None:
     if not save_as:
         return
     site_url = generator.settings["SITEURL"].rstrip("/") + "/"
-    calendar = agenda_ics(
-        getattr(generator, "avf_events", []),
-        name=generator.settings["SITENAME"],
-        site_url=site_url,
-        domain=generator.settings.get("AVF_CITY", {}).get("slug", "avf") + ".avf",
-    )
-    path = os.path.join(writer.output_path, save_as)
+    domain = generator.settings.get("AVF_CITY", {}).get("slug", "avf") + ".avf"
+    calendar = agenda_ics(getattr(generator, "avf_events", []),
+                          name=generator.settings["SITENAME"], site_url=site_url, domain=domain)
+    _write(os.path.join(writer.output_path, save_as), calendar)
+    for article in getattr(generator, "avf_events", []):
+        single = agenda_ics([article], name=article.title, site_url=site_url, domain=domain)
+        _write(os.path.join(writer.output_path, event_ics_path(article)), single)
+
+
+def event_ics_path(article: Any) -> str:
+    """`actualites/<slug>.ics` beside `actualites/<slug>.html`: the event's own calendar."""
+    return os.path.splitext(article.save_as)[0] + ".ics"
+
+
+def _write(path: str, calendar: str) -> None:
+    os.makedirs(os.path.dirname(path), exist_ok=True)
     with open(path, "w", encoding="utf-8", newline="") as stream:
         stream.write(calendar)
 
