@@ -216,3 +216,32 @@ def _card(slug: str) -> dict[str, object]:
     card = load_city(SAMPLE_CONTENT, slug).city
     assert card is not None
     return card.public_card()
+
+
+@pytest.mark.parametrize("city", CITIES)
+def test_every_city_has_its_own_page_not_found(sample: Path, city: str) -> None:
+    text = (sample / city / "404.html").read_text()
+    assert "<h1>Page introuvable</h1>" in text
+    for link in (f"{TEST_SITE_URL}/{city}/", f"{TEST_SITE_URL}/{city}/agenda/",
+                 f"{TEST_SITE_URL}/{city}/contact/", f'"{TEST_SITE_URL}/"'):
+        assert link in text, link
+    assert "data-pagefind-body" not in text  # not a search result
+    assert "404" not in (sample / city / "sitemap.xml").read_text()
+
+
+def test_the_service_answers_a_missing_page_with_the_built_404_pages(sample: Path) -> None:
+    """The real build, served by the service: the city's page, else the portal's."""
+    settings = service_settings(sample.parent.parent, SAMPLE_CONTENT, run_workers=False)
+    assert settings.public_dir == sample  # the service serves that very build
+    with TestClient(create_app(settings), base_url=TEST_SITE_URL) as client:
+        missing = client.get("/lyon/actualites/disparue.html")
+        assert missing.status_code == 404
+        assert "<h1>Page introuvable</h1>" in missing.text
+        assert f"{TEST_SITE_URL}/lyon/contact/" in missing.text
+        assert "Lyon" in missing.text
+        portal = client.get("/nulle-part/")
+        assert portal.status_code == 404
+        assert "<h1>Page introuvable</h1>" in portal.text
+        assert "/contact/" not in portal.text.split("<main", 1)[1].split("</main>")[0]
+    assert (sample / "404.html").is_file()
+    assert "404" not in (sample / "sitemap-reseau.xml").read_text()
