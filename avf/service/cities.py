@@ -9,6 +9,7 @@ import threading
 from dataclasses import dataclass
 from pathlib import Path
 
+from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import Response
 
@@ -75,6 +76,14 @@ class CityCards:
         return city
 
 
+    def find(self, slug: str) -> City | None:
+        """The card, or None when there is no such city or no valid card was ever read
+        (for lists and mails, which simply leave that city out)."""
+        try:
+            return self.get(slug)
+        except CardUnreadable:
+            return None
+
     def name(self, slug: str) -> str:
         """The name on the city's card (« AVF Lyon »), or the slug when there is no valid
         card: a page must not fail because a volunteer broke city.yaml."""
@@ -107,3 +116,17 @@ def render_city_page(request: Request, city: City, template: str, context: dict[
 
     return runtime(request).templates.render(
         request, template, {**city_page_context(city), **context}, status_code=status_code)
+
+
+def city_of_request(request: Request, unknown: str, broken: str) -> City:
+    """The city named by the path's `city`: 404 (`unknown`) when the network has none,
+    503 (`broken`) when its card was never readable. Each page says it in its own words."""
+    from avf.service.runtime import runtime
+
+    try:
+        city = runtime(request).cities.get(request.path_params["city"])
+    except CardUnreadable:
+        raise HTTPException(503, broken) from None
+    if city is None:
+        raise HTTPException(404, unknown)
+    return city

@@ -18,14 +18,13 @@ import logging
 from datetime import timedelta
 
 from starlette.concurrency import run_in_threadpool
-from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
 from avf.content.model import City
 from avf.service import csrf
-from avf.service.cities import CardUnreadable, render_city_page
+from avf.service.cities import city_of_request, render_city_page
 from avf.service.contact_form import (
     FIELDS,
     TRAP,
@@ -91,14 +90,7 @@ async def thanks_page(request: Request) -> Response:
 
 
 def _city(request: Request) -> City:
-    slug = request.path_params["city"]
-    try:
-        city = runtime(request).cities.get(slug)
-    except CardUnreadable:
-        raise HTTPException(503, CARD_BROKEN) from None
-    if city is None:
-        raise HTTPException(404, UNKNOWN_CITY)
-    return city
+    return city_of_request(request, UNKNOWN_CITY, CARD_BROKEN)
 
 
 def _form_page(request: Request, city: City, form: ContactForm,

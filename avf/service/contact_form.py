@@ -9,9 +9,10 @@ again.
 from __future__ import annotations
 
 import re
-import unicodedata
 from collections.abc import Mapping
 from dataclasses import dataclass
+
+from avf.service.form_text import french_number, one_line, text_block
 
 TRAP = "site_web"  # the honeypot: hidden from people, filled in by robots
 
@@ -86,15 +87,15 @@ def read_contact_form(posted: Mapping[str, object]) -> ContactForm:
     errors: dict[str, str] = {}
     for field in FIELDS:
         raw = posted.get(field.name)
-        value = _tidy(raw if isinstance(raw, str) else "", field.multiline)
+        value = text_block(raw) if field.multiline else one_line(raw)
         values[field.name] = value
         count = len(value)
         if not value:
             if field.missing:
                 errors[field.name] = field.missing
         elif count > field.max_length:
-            errors[field.name] = field.too_long.format(max=_number(field.max_length),
-                                                       count=_number(count))
+            errors[field.name] = field.too_long.format(max=french_number(field.max_length),
+                                                       count=french_number(count))
         elif count < field.min_length:
             errors[field.name] = TOO_SHORT.format(min=field.min_length)
     if values["email"] and "email" not in errors and (
@@ -109,19 +110,3 @@ def caught_a_robot(posted: Mapping[str, object]) -> bool:
     """The honeypot was filled in: no person sees that field."""
     trap = posted.get(TRAP)
     return bool(trap.strip()) if isinstance(trap, str) else trap is not None
-
-
-def _tidy(value: str, multiline: bool) -> str:
-    """Without control characters; one line (one space between words) unless `multiline`,
-    where line ends become `\\n`. A line break in a name would end up in a mail header."""
-    value = value.replace("\r\n", "\n").replace("\r", "\n")
-    value = "".join(char for char in value
-                    if char in "\n\t" or unicodedata.category(char) != "Cc")
-    if not multiline:
-        return " ".join(value.split())
-    return value.strip()
-
-
-def _number(count: int) -> str:
-    """5000 -> « 5 000 », as French writes it (a no-break space between thousands)."""
-    return f"{count:,}".replace(",", "\u00a0")

@@ -12,7 +12,7 @@ from starlette.responses import FileResponse, RedirectResponse, Response
 from starlette.routing import Route
 
 from avf.content.model import SLUG_PATTERN, City
-from avf.service.cities import CardUnreadable
+from avf.service.cities import city_of_request
 from avf.service.cities import render_city_page as city_page
 from avf.service.directory import directory_entries, directory_entry, photo_owner_listed
 from avf.service.people import Person
@@ -36,13 +36,7 @@ def members_city(request: Request) -> tuple[City, Person]:
     if not SLUG_PATTERN.match(slug):
         raise HTTPException(404, UNKNOWN_CITY)
     person = require_role(request, "member", slug)
-    try:
-        city = runtime(request).cities.get(slug)
-    except CardUnreadable:
-        raise HTTPException(503, CARD_BROKEN) from None
-    if city is None:
-        raise HTTPException(404, UNKNOWN_CITY)
-    return city, person
+    return city_of_request(request, UNKNOWN_CITY, CARD_BROKEN), person
 
 
 def render_city_page(request: Request, city: City, template: str, context: dict[str, object],

@@ -8,17 +8,12 @@ is what members may register for, with the capacity it published.
 
 from __future__ import annotations
 
-import json
-import logging
-import os
-import threading
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
 from avf.content.model import Event
-
-log = logging.getLogger(__name__)
+from avf.service.build_files import BuildFileCache
 
 EVENTS_DATA = "events.json"  # plugins/avf_visibility MEMBERS_EVENTS_DATA
 VERSION = 1  # plugins/avf_visibility EVENTS_DATA_VERSION
@@ -42,52 +37,23 @@ class RegistrableEvent:
         return self.event.start > now
 
 
-@dataclass(frozen=True)
-class _Read:
-    stamp: tuple[str, int, int, int]  # real path, mtime_ns, size, inode
-    events: dict[str, RegistrableEvent]
-
-
 class EventsData:
     """The registrable events of every city under `members_dir` (OUT/members)."""
 
     def __init__(self, members_dir: Path):
         self.members_dir = members_dir
-        self._cities: dict[str, _Read] = {}
-        self._lock = threading.Lock()  # handlers run in the thread pool
+        self._files = BuildFileCache(members_dir, EVENTS_DATA, parse_events)
 
     def get(self, city: str) -> dict[str, RegistrableEvent]:
         """The city's registrable events by slug; empty when never built or unreadable."""
-        path = os.path.realpath(self.members_dir / city / EVENTS_DATA)
-        try:
-            status = os.stat(path)
-        except OSError:
-            return {}
-        stamp = (path, status.st_mtime_ns, status.st_size, status.st_ino)
-        with self._lock:
-            known = self._cities.get(city)
-        if known is not None and known.stamp == stamp:
-            return known.events
-        try:
-            with open(path, encoding="utf-8") as stream:
-                events = parse_events(city, json.load(stream))
-        except (OSError, ValueError, KeyError, TypeError) as error:
-            log.warning("events of %s unreadable (%s): %s", city, path, error)
-            return {}
-        with self._lock:
-            self._cities[city] = _Read(stamp, events)
-        return events
+        return self._files.get(city) or {}
 
     def event(self, city: str, slug: str) -> RegistrableEvent | None:
         return self.get(city).get(slug)
 
     def cities(self) -> list[str]:
         """The cities whose build wrote an events file (for the reminder pass)."""
-        try:
-            names = sorted(os.listdir(self.members_dir))
-        except OSError:
-            return []
-        return [name for name in names if (self.members_dir / name / EVENTS_DATA).is_file()]
+        return self._files.cities()
 
 
 def parse_events(city: str, data: dict[str, object]) -> dict[str, RegistrableEvent]:

@@ -8,17 +8,12 @@ nothing changed.
 
 from __future__ import annotations
 
-import json
-import logging
-import os
-import threading
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
 from avf.content.model import Event
-
-log = logging.getLogger(__name__)
+from avf.service.build_files import BuildFileCache
 
 HOME_DATA = "home.json"  # plugins/avf_visibility MEMBERS_HOME_DATA
 VERSION = 1  # plugins/avf_visibility HOME_DATA_VERSION
@@ -59,42 +54,11 @@ class MembersHome:
         return [item for item in self.events if item.event.finishes > now]
 
 
-@dataclass(frozen=True)
-class _Read:
-    stamp: tuple[str, int, int, int]  # real path, mtime_ns, size, inode
-    home: MembersHome
-
-
-class HomeData:
+class HomeData(BuildFileCache[MembersHome]):
     """The members' homes of `members_dir` (OUT/members), each parsed once per version."""
 
     def __init__(self, members_dir: Path):
-        self.members_dir = members_dir
-        self._homes: dict[str, _Read] = {}
-        self._lock = threading.Lock()  # handlers run in the thread pool
-
-    def get(self, city: str) -> MembersHome | None:
-        """The city's members' home as last built, or None when it was never built (or
-        its file cannot be read: the page then says so rather than failing)."""
-        path = os.path.realpath(self.members_dir / city / HOME_DATA)
-        try:
-            status = os.stat(path)
-        except OSError:
-            return None
-        stamp = (path, status.st_mtime_ns, status.st_size, status.st_ino)
-        with self._lock:
-            known = self._homes.get(city)
-        if known is not None and known.stamp == stamp:
-            return known.home
-        try:
-            with open(path, encoding="utf-8") as stream:
-                home = parse_home(json.load(stream))
-        except (OSError, ValueError, KeyError, TypeError) as error:
-            log.warning("members' home of %s unreadable (%s): %s", city, path, error)
-            return None
-        with self._lock:
-            self._homes[city] = _Read(stamp, home)
-        return home
+        super().__init__(members_dir, HOME_DATA, lambda _city, data: parse_home(data))
 
 
 def parse_home(data: dict[str, object]) -> MembersHome:

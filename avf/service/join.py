@@ -22,7 +22,7 @@ from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
 from avf.content.model import City
-from avf.service.cities import CardUnreadable, render_city_page
+from avf.service.cities import city_of_request, render_city_page
 from avf.service.contact_form import TRAP, caught_a_robot
 from avf.service.csrf import protected_form
 from avf.service.join_requests import ask_to_join
@@ -87,14 +87,7 @@ def thanks_page(request: Request) -> Response:
 
 
 def _city(request: Request) -> City:
-    slug = request.path_params["city"]
-    try:
-        city = runtime(request).cities.get(slug)
-    except CardUnreadable:
-        raise HTTPException(503, CARD_BROKEN) from None
-    if city is None:
-        raise HTTPException(404, UNKNOWN_CITY)
-    return city
+    return city_of_request(request, UNKNOWN_CITY, CARD_BROKEN)
 
 
 def _form_page(request: Request, city: City, values: dict[str, str], errors: dict[str, str],

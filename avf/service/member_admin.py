@@ -21,7 +21,7 @@ from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
 from avf.content.model import SLUG_PATTERN, City
-from avf.service.cities import CardUnreadable, city_page_context
+from avf.service.cities import city_of_request, city_page_context
 from avf.service.csrf import protected_form, protected_upload
 from avf.service.join_requests import (
     NOT_FOUND,
@@ -286,13 +286,7 @@ def _admin_of_city(request: Request) -> tuple[City, Person]:
     if not SLUG_PATTERN.match(slug):
         raise HTTPException(404, UNKNOWN_CITY)
     person = require_role(request, "admin", slug)
-    try:
-        city = runtime(request).cities.get(slug)
-    except CardUnreadable:
-        raise HTTPException(503, CARD_BROKEN) from None
-    if city is None:
-        raise HTTPException(404, UNKNOWN_CITY)
-    return city, person
+    return city_of_request(request, UNKNOWN_CITY, CARD_BROKEN), person
 
 
 def _refusal_as_page(action: Callable[..., object], *arguments: object) -> object:

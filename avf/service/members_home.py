@@ -17,7 +17,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from avf.content.model import City
-from avf.service.cities import CardUnreadable, city_page_context
+from avf.service.cities import city_page_context
 from avf.service.groups import city_groups, moderated_groups
 from avf.service.members import MISSING, PRIVATE, check_members_url
 from avf.service.permissions import require_role
@@ -63,10 +63,7 @@ def members_home(request: Request) -> Response:
 def _card(state: Runtime, slug: str) -> City | None:
     """The city's card, or None (no such city, or a card never valid: the page then shows
     the slug, as the members' files of the last build are still online)."""
-    try:
-        return state.cities.get(slug)
-    except CardUnreadable:
-        return None
+    return state.cities.find(slug)
 
 
 routes = [Route("/membres/{city}/", members_home)]

@@ -15,7 +15,6 @@ back); a move is only ever shown to its own member (another's id is a 404).
 
 from __future__ import annotations
 
-import unicodedata
 from datetime import timedelta
 
 from starlette.concurrency import run_in_threadpool
@@ -26,8 +25,8 @@ from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
 from avf.content import discover_cities
-from avf.service.cities import CardUnreadable
 from avf.service.csrf import protected_form
+from avf.service.form_text import sort_key
 from avf.service.moves import (
     Move,
     find_move,
@@ -154,18 +153,10 @@ def _destinations(state: Runtime) -> list[tuple[str, str]]:
     read it (accents and case aside: « Évry » between « Dijon » and « Fréjus »)."""
     cities = []
     for slug in discover_cities(state.settings.content_dir):
-        try:
-            city = state.cities.get(slug)
-        except CardUnreadable:
-            continue
+        city = state.cities.find(slug)
         if city is not None:
             cities.append((slug, city.name))
-    return sorted(cities, key=lambda city: (_reading_order(city[1]), city[0]))
-
-
-def _reading_order(name: str) -> str:
-    decomposed = unicodedata.normalize("NFKD", name)
-    return "".join(char for char in decomposed if not unicodedata.combining(char)).casefold()
+    return sorted(cities, key=lambda city: (sort_key(city[1]), city[0]))
 
 
 routes = [

@@ -31,7 +31,7 @@ from sqlalchemy import Connection, Engine, insert, or_, select
 from sqlalchemy.exc import IntegrityError
 
 from avf.mail import queue_mail
-from avf.service.cities import CardUnreadable, CityCards
+from avf.service.cities import CityCards
 from avf.service.news_mail import news_context, news_headers
 from avf.service.news_schedule import FREQUENCIES, current_slot, is_open, within_cap
 from avf.service.publications_log import NETWORK, PublicationsLog
@@ -186,10 +186,7 @@ def _send_to(connection: Connection, recipient: Recipient, settings: ServiceSett
 
 
 def _card(cards: CityCards, slug: str):  # type: ignore[no-untyped-def]
-    try:
-        return cards.get(slug)
-    except CardUnreadable:
-        return None
+    return cards.find(slug)
 
 
 class NewsRound:
