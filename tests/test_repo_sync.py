@@ -79,15 +79,32 @@ def test_a_force_push_is_followed(repos: ContentRepos) -> None:
     assert not (repos.checkout / "lyon" / "posts" / "erreur.md").exists()
 
 
-def test_commits_never_pushed_from_the_checkout_are_kept(repos: ContentRepos) -> None:
+def test_commits_never_pushed_from_the_checkout_are_replayed_and_pushed(
+        repos: ContentRepos) -> None:
+    """The editor's commits left local (origin was unreachable) go on top of the push."""
     write(repos.checkout / "lyon" / "posts" / "local.md", post("Local", "2026-02-01"))
     git(repos.checkout, "add", "-A")
     git(repos.checkout, "commit", "-q", "-m", "Fait sur le serveur")
-    local = repos.checkout_head()
     _, after = repos.change({"gap/posts/a.md": post("A", "2026-02-01")})
-    with pytest.raises(RepoError, match="commits absents de « origin »"):
-        sync(repos.checkout, "main", after)
-    assert repos.checkout_head() == local
+    moved = sync(repos.checkout, "main", after)
+    assert moved.cities == ["gap"]  # lyon's local change was built when it was made
+    assert "rejouées sur origin et envoyées" in moved.describe()
+    assert repos.head() == repos.checkout_head()  # pushed: origin has both
+    assert git(repos.checkout, "log", "-1", "--format=%s") == "Fait sur le serveur"
+    assert (repos.checkout / "gap" / "posts" / "a.md").is_file()
+
+
+def test_local_commits_that_conflict_are_kept_on_a_rescue_branch(repos: ContentRepos) -> None:
+    write(repos.checkout / "lyon" / "posts" / "bienvenue.md", post("Ici", "2026-02-01"))
+    git(repos.checkout, "commit", "-q", "-am", "Fait sur le serveur")
+    local = repos.checkout_head()
+    _, after = repos.change({"lyon/posts/bienvenue.md": post("Là-bas", "2026-02-01")})
+    moved = sync(repos.checkout, "main", after)
+    assert repos.checkout_head() == after
+    rescue = f"avf/sauvegarde-{local[:12]}"
+    assert rescue in moved.describe()
+    assert git(repos.checkout, "rev-parse", rescue) == local  # nothing lost
+    assert "Là-bas" in (repos.checkout / "lyon" / "posts" / "bienvenue.md").read_text()
 
 
 def test_an_untracked_file_in_the_way_is_never_overwritten(repos: ContentRepos) -> None:

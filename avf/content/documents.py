@@ -27,7 +27,7 @@ PAGE_FIELDS = ("title", "date", "slug", "modified", "status", "visibility", "sum
                "image", "image_alt", "author", "order")
 NETWORK_POST_FIELDS = (*POST_FIELDS, "broadcast")
 EVENT_FIELDS = ("start", "end", "place", "registration", "capacity")
-STATUSES = ("draft", "review", "published")
+STATUSES = ("draft", "review", "published", "unpublished")
 VISIBILITIES = ("public", "members")
 
 # French (or common) names volunteers type, folded to lowercase without accents.
@@ -42,7 +42,9 @@ FIELD_ALIASES = {
 }
 STATUS_ALIASES = {"brouillon": "draft", "a relire": "review", "relecture": "review",
                   "en relecture": "review", "publie": "published", "publiee": "published",
-                  "en ligne": "published"}
+                  "en ligne": "published", "depublie": "unpublished",
+                  "depubliee": "unpublished", "hors ligne": "unpublished",
+                  "retire": "unpublished"}
 VISIBILITY_ALIASES = {"membres": "members", "adherents": "members", "prive": "members",
                       "reserve": "members", "tous": "public", "publique": "public"}
 EVENT_ALIASES = {"debut": "start", "fin": "end", "lieu": "place", "inscription": "registration",
@@ -52,9 +54,10 @@ _DATED_NAME = re.compile(r"^\d{4}-\d{2}-\d{2}-")
 
 
 def read_document(path: Path, city_dir: Path, shown_as: str, kind: Kind,
-                  network: bool = False) -> Document:
-    """Read and validate one Markdown file; raise ContentError on the first problem."""
-    front = parse_front_matter(read_text(path, shown_as), shown_as)
+                  network: bool = False, text: str | None = None) -> Document:
+    """Read and validate one Markdown file; raise ContentError on the first problem.
+    `text`: the file's text as it would be saved (the editor checks it before writing)."""
+    front = parse_front_matter(read_text(path, shown_as) if text is None else text, shown_as)
     allowed = PAGE_FIELDS if kind == "page" else NETWORK_POST_FIELDS if network else POST_FIELDS
     _reject_unknown_fields(front, allowed, FIELD_ALIASES, shown_as, prefix=())
     fields = front.fields

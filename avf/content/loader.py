@@ -52,8 +52,13 @@ def discover_cities(content_root: Path) -> list[str]:
     )
 
 
-def load_city(content_root: Path, slug: str) -> CityContent:
-    """Read and validate one city folder; problems are collected, never raised."""
+def load_city(content_root: Path, slug: str,
+              candidates: dict[str, str | None] | None = None) -> CityContent:
+    """Read and validate one city folder; problems are collected, never raised.
+
+    `candidates` checks the city as it would be after an edit, without writing anything:
+    a path relative to the city folder ("posts/x.md") mapped to the file's new text, or to
+    None for a file about to be deleted (the web editor validates before it commits)."""
     folder = content_root / slug
     shown = f"{content_root.name}/{slug}"
     content = CityContent(slug=slug, folder=folder, city=None)
@@ -73,7 +78,7 @@ def load_city(content_root: Path, slug: str) -> CityContent:
         except ContentError as error:
             content.problems.append(error.problem)
     content.problems.extend(_symbolic_links(folder, shown))
-    _load_documents(content, shown, network=False)
+    _load_documents(content, shown, network=False, candidates=candidates or {})
     return content
 
 
@@ -92,24 +97,35 @@ def _symbolic_links(folder: Path, shown: str) -> list[Problem]:
     return problems
 
 
-def load_network(content_root: Path) -> CityContent:
-    """Read the national portal's own pages and news (`_network/`)."""
+def load_network(content_root: Path,
+                 candidates: dict[str, str | None] | None = None) -> CityContent:
+    """Read the national portal's own pages and news (`_network/`); `candidates` as for
+    `load_city`."""
     content = CityContent(slug=NETWORK_SLUG, folder=content_root / NETWORK_SLUG, city=None)
     shown = f"{content_root.name}/{NETWORK_SLUG}"
     if content.folder.is_dir():
         content.problems.extend(_symbolic_links(content.folder, shown))
-    _load_documents(content, f"{content_root.name}/{NETWORK_SLUG}", network=True)
+    _load_documents(content, f"{content_root.name}/{NETWORK_SLUG}", network=True,
+                    candidates=candidates or {})
     return content
 
 
-def _load_documents(content: CityContent, shown: str, network: bool) -> None:
+def _load_documents(content: CityContent, shown: str, network: bool,
+                    candidates: dict[str, str | None] | None = None) -> None:
+    candidates = candidates or {}
     for folder_name, kind in FOLDERS:
         folder = content.folder / folder_name
-        if not folder.is_dir():
-            continue
+        on_disk = sorted(folder.rglob("*")) if folder.is_dir() else []
         # Pelican reads sub-folders too (posts/2025/x.md): so must validation.
-        for path in sorted(folder.rglob("*")):
-            if not path.is_file() or any(part.startswith(".") for part in path.parts):
+        new = [content.folder / rel for rel, text in candidates.items()
+               if text is not None and rel.startswith(f"{folder_name}/")]
+        for path in sorted({*on_disk, *new}):
+            rel = path.relative_to(content.folder).as_posix()
+            if rel in candidates and candidates[rel] is None:
+                continue
+            if rel not in candidates and not path.is_file():
+                continue
+            if any(part.startswith(".") for part in path.parts):
                 continue
             shown_as = f"{shown}/{path.relative_to(content.folder).as_posix()}"
             problem = _file_name_problem(path, shown_as)
@@ -119,9 +135,9 @@ def _load_documents(content: CityContent, shown: str, network: bool) -> None:
             if path.suffix not in MARKDOWN_SUFFIXES:
                 continue
             try:
-                content.documents.append(
-                    read_document(path, content.folder, shown_as, kind, network=network)
-                )
+                content.documents.append(read_document(
+                    path, content.folder, shown_as, kind, network=network,
+                    text=candidates.get(rel)))
             except ContentError as error:
                 content.problems.append(error.problem)
     _check_unique_slugs(content)

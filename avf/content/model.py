@@ -29,7 +29,7 @@ RESERVED_PAGE_SLUGS = frozenset(
 # The theme's palette: every accent a city may choose (see themes/avf/static/css/avf.css).
 ACCENTS = ("bleu", "vert", "bordeaux", "violet", "ocre", "sarcelle")
 
-Status = Literal["draft", "review", "published"]
+Status = Literal["draft", "review", "published", "unpublished"]
 Visibility = Literal["public", "members"]
 Kind = Literal["post", "page"]
 

@@ -2,8 +2,9 @@
 the content repository, mapped to an account by its address.
 
 A post's front matter `author` is free text (a name, a signature), not an account; but
-every edit of the content is a commit (volunteers push, and the web editor will commit as
-the volunteer), so the commit that added the file names its writer's address. Nobody is
+every edit of the content is a commit (volunteers push, and the web editor commits as the
+volunteer, with a no-reply address naming the account: `avf.editor.checkout`), so the
+commit that added the file names its writer. Nobody is
 found — never an error — when the content folder is not a git checkout, the file is not
 committed, or no account has that address: the post's author is then simply not told.
 
@@ -18,13 +19,15 @@ from functools import lru_cache
 from pathlib import Path
 
 from git import GitCommandError, InvalidGitRepositoryError, NoSuchPathError, Repo
-from sqlalchemy import Connection
+from sqlalchemy import Connection, select
 
 from avf.content.documents import read_document
 from avf.content.loader import MARKDOWN_SUFFIXES
 from avf.content.model import SLUG_PATTERN
 from avf.content.problems import ContentError
+from avf.editor.checkout import author_person_id
 from avf.service.accounts import InvalidEmail, normalize_email, person_id_for
+from avf.store.schema import people
 
 POST_TARGET = "post:"
 CACHED_POSTS = 1024  # (city, slug, commit) answers kept; a few bytes each
@@ -39,6 +42,10 @@ def post_author_id(connection: Connection, content_dir: Path, city: str,
     email = post_author_email(content_dir, city, target.removeprefix(POST_TARGET))
     if email is None:
         return None
+    from_editor = author_person_id(email)  # the web editor's no-reply address names the account
+    if from_editor is not None:  # …if it still exists
+        return connection.execute(select(people.c.id).where(people.c.id == from_editor)
+                                  ).scalar_one_or_none()
     try:
         return person_id_for(connection, normalize_email(email))
     except InvalidEmail:  # git accepts any text as an address

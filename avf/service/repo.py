@@ -15,6 +15,8 @@ from pathlib import Path, PurePosixPath
 
 from git import GitCommandError, InvalidGitRepositoryError, NoSuchPathError, Repo
 
+from avf.editor.checkout import checkout_lock
+
 EVERY_CITY = "*"
 NETWORK_FOLDER = "_network"
 # Shared by every city when the content repository also holds them (a monorepo, like the
@@ -68,7 +70,7 @@ def sync(content_dir: Path, branch: str, commit: str,
     """Fetch origin, check that `commit` arrived, and move the checkout to the tip of
     origin's `branch` (which holds that commit and any later push). `hold` is taken
     while the files move: the build lock, so that no build reads a half-moved checkout."""
-    with _open(content_dir) as repo:
+    with _open(content_dir) as repo, checkout_lock(Path(repo.git_dir)):
         return _move(repo, content_dir, branch, commit, hold)
 
 
@@ -91,12 +93,16 @@ def _move(repo: Repo, content_dir: Path, branch: str, commit: str,
         raise RepoError(f"« origin » n'a pas de branche « {branch} »")
     if _contains(repo, before, tip):  # nothing new (or the checkout is ahead of origin)
         return Sync(branch, before, before, [])
-    if not _contains(repo, tip, before) and not (published and
-                                                 _contains(repo, published, before)):
-        raise RepoError(f"la copie du contenu a des commits absents de « origin » "
-                        f"(HEAD {before[:12]}) : poussez-les ou retirez-les avant de "
-                        "pouvoir publier")
     notes = []
+    local = not _contains(repo, tip, before) and not (published and
+                                                      _contains(repo, published, before))
+    if local:  # the editor's commits that origin could not take yet: replay them on top
+        with hold():
+            notes.append(_replay_local_commits(repo, branch, before, tip))
+        after = repo.head.commit.hexsha
+        paths = _changed_paths(repo, before, after)
+        cities = touched_cities(content_dir, Path(str(repo.working_tree_dir)), paths)
+        return Sync(branch, before, after, cities, paths, notes)
     if not _contains(repo, tip, commit):
         notes.append(f"Le commit poussé {commit[:12]} n'est plus sur {branch} (poussée "
                      "forcée ?) : la copie suit origin.")
@@ -110,6 +116,28 @@ def _move(repo: Repo, content_dir: Path, branch: str, commit: str,
     paths = _changed_paths(repo, before, tip)
     cities = touched_cities(content_dir, Path(str(repo.working_tree_dir)), paths)
     return Sync(branch, before, tip, cities, paths, notes)
+
+
+def _replay_local_commits(repo: Repo, branch: str, before: str, tip: str) -> str:
+    """Rebase commits made here (the web editor's, when origin was unreachable) onto what
+    was pushed, and push them; when they conflict, keep them on a rescue branch and follow
+    origin — nothing is lost, nothing is forced."""
+    try:
+        repo.git.rebase("--quiet", tip)
+    except GitCommandError:
+        repo.git.rebase("--abort")
+        rescue = f"avf/sauvegarde-{before[:12]}"
+        repo.git.branch("--force", rescue, before)
+        repo.git.reset("--keep", tip)
+        return (f"Des modifications faites ici (jusqu'à {before[:12]}) entrent en conflit "
+                f"avec origin : gardées sur la branche {rescue}, la copie suit origin.")
+    try:
+        repo.git.push("--quiet", "origin", f"HEAD:refs/heads/{branch}",
+                      kill_after_timeout=FETCH_TIMEOUT)
+    except GitCommandError as error:
+        return ("Modifications locales rejouées sur origin ; leur envoi a échoué : "
+                + _git_message(error))
+    return "Modifications locales rejouées sur origin et envoyées."
 
 
 def touched_cities(content_dir: Path, work_tree: Path, paths: Iterable[str]) -> list[str]:

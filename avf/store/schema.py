@@ -378,3 +378,64 @@ news_deliveries = Table(  # one row per mail of news sent to a member: never twi
     Column("created_at", UtcDateTime(), nullable=False),
     UniqueConstraint("person_id", "period"),
 )
+
+# --- The volunteers' editor (migration 0004) ---------------------------------------------
+# A document is named by its city and its path inside the city's folder ("posts/x.md");
+# the file itself, and every version of it, live in the content's git repository.
+
+editor_autosaves = Table(  # what a person typed and did not save yet (never a commit)
+    "editor_autosaves", metadata,
+    Column("id", Integer, primary_key=True),
+    Column("person_id", Integer, ForeignKey("people.id", ondelete="CASCADE"), nullable=False),
+    Column("city", String(100), nullable=False),
+    Column("path", String(300), nullable=False),  # "posts/x.md", or "new:<key>" before saving
+    Column("base", String(64), nullable=False, server_default=""),  # blob opened ("" = new)
+    Column("text", Text, nullable=False),  # the whole file as it would be saved
+    Column("saved_at", UtcDateTime(), nullable=False),
+    UniqueConstraint("person_id", "city", "path"),
+)
+
+editor_events = Table(  # the workflow's journal: submitted, sent back, published…
+    "editor_events", metadata,
+    Column("id", Integer, primary_key=True),
+    Column("city", String(100), nullable=False),
+    Column("path", String(300), nullable=False),
+    # created | saved | submitted | sent_back | published | unpublished | scheduled |
+    # unscheduled | deleted | restored
+    Column("action", String(20), nullable=False),
+    Column("person_id", Integer, ForeignKey("people.id", ondelete="SET NULL")),
+    Column("comment", Text, nullable=False, server_default=""),  # the reviewer's words
+    Column("commit", String(64)),
+    Column("build_job", Integer),  # the build that puts it online (build_jobs.id)
+    Column("created_at", UtcDateTime(), nullable=False),
+    Index("ix_editor_events_city_path", "city", "path"),
+)
+
+editor_schedules = Table(  # "publier le … à …": the service publishes it then
+    "editor_schedules", metadata,
+    Column("id", Integer, primary_key=True),
+    Column("city", String(100), nullable=False),
+    Column("path", String(300), nullable=False),
+    Column("publish_at", UtcDateTime(), nullable=False),
+    Column("requested_by", Integer, ForeignKey("people.id", ondelete="SET NULL")),
+    Column("created_at", UtcDateTime(), nullable=False),
+    Column("done_at", UtcDateTime()),
+    Column("error", Text, nullable=False, server_default=""),
+    UniqueConstraint("city", "path"),
+)
+
+role_changes = Table(  # the audit log of who gave or took which role, kept for handovers
+    "role_changes", metadata,
+    Column("id", Integer, primary_key=True),
+    Column("city", String(100), nullable=False),  # a city slug, or NETWORK
+    Column("person_id", Integer, ForeignKey("people.id", ondelete="SET NULL")),
+    Column("person_name", String(320), nullable=False),  # as it was: kept if the account goes
+    Column("role", String(20), nullable=False),
+    # granted | revoked | suspended | reinstated | invited | handed_over
+    Column("action", String(20), nullable=False),
+    Column("by_person_id", Integer, ForeignKey("people.id", ondelete="SET NULL")),
+    Column("by_name", String(320), nullable=False, server_default=""),  # "" = command line
+    Column("note", String(300), nullable=False, server_default=""),
+    Column("created_at", UtcDateTime(), nullable=False),
+    Index("ix_role_changes_city_created_at", "city", "created_at"),
+)

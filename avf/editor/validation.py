@@ -1,0 +1,75 @@
+"""The editor's checks are `avf check`'s: the whole city is validated as it would be after
+the save (so a duplicate address or a link to a missing page is caught too), and each
+problem of the edited file is placed next to the form field it concerns.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from avf.content.frontmatter import parse_front_matter
+from avf.content.loader import NETWORK_SLUG, load_city, load_network
+from avf.content.problems import ContentError, Problem
+from avf.editor.paths import CityFile
+
+BODY = "body"
+
+
+@dataclass(frozen=True)
+class FieldProblem:
+    """A problem of the edited file: the form field it belongs to (or BODY, or None for the
+    whole file), and the French message."""
+
+    field: str | None
+    message: str
+    severity: str = "error"
+
+    @property
+    def is_error(self) -> bool:
+        return self.severity == "error"
+
+
+def check_document(content_dir: Path, file: CityFile, text: str | None) -> list[FieldProblem]:
+    """Problems of `file` if it were saved with `text` (None: deleted): those of the file
+    itself, and those its change causes elsewhere in the city (a link to it broken)."""
+    candidates = {file.rel: text}
+    content = (load_network(content_dir, candidates) if file.city == NETWORK_SLUG
+               else load_city(content_dir, file.city, candidates))
+    own = f"{content_dir.name}/{file.city}/{file.rel}"
+    lines = _field_lines(text) if text is not None else {}
+    body_line = lines.pop(BODY, None)
+    found = []
+    for problem in content.problems:
+        if problem.file == own:
+            found.append(FieldProblem(_field_of(problem, lines, body_line), problem.message,
+                                      problem.severity))
+        elif text is None and problem.severity == "error":
+            found.append(FieldProblem(None, f"{_short(problem)} : {problem.message}"))
+    return found
+
+
+def _field_lines(text: str) -> dict[str, int]:
+    """The line where each top-level field starts, and where the body starts."""
+    try:
+        front = parse_front_matter(text, "")
+    except ContentError:
+        return {}
+    lines = {".".join(path): line for path, line in front.key_lines.items()}
+    lines[BODY] = front.body_line
+    return lines
+
+
+def _field_of(problem: Problem, lines: dict[str, int], body_line: int | None) -> str | None:
+    if problem.line is None:
+        return None
+    if body_line is not None and problem.line >= body_line:
+        return BODY
+    at_line = [name for name, line in lines.items() if line == problem.line]
+    if at_line:
+        return max(at_line, key=len)  # "event.start" rather than "event"
+    return None
+
+
+def _short(problem: Problem) -> str:
+    return problem.file.split("/", 2)[-1] if problem.file.count("/") >= 2 else problem.file
