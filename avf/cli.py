@@ -197,10 +197,16 @@ def _check(args: argparse.Namespace) -> int:
 def _serve(args: argparse.Namespace) -> int:
     import uvicorn
 
+    from avf.demo.checkout import editable_content, make_repository
     from avf.service import ServiceSettings, create_app
 
+    data_dir = Path(os.environ.get("AVF_DATA_DIR", PROJECT_ROOT / "var"))
     if args.demo_cities:
         args.content = _demo_network(args.content, args.demo_cities)
+        make_repository(args.content, "Réseau de démonstration")  # the editor commits there
+    elif args.content.resolve() == DEFAULT_CONTENT.resolve():
+        args.content = editable_content(DEFAULT_CONTENT, data_dir)
+        print(f"Contenu servi (et modifié par l'éditeur) : {args.content}", file=sys.stderr)
     site_url = args.site_url or f"http://{args.host}:{args.port}"
     args.site_url = site_url
     status = EXIT_OK
