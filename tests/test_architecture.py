@@ -38,6 +38,13 @@ def test_packages_never_import_upwards(package: str) -> None:
         assert not {n for n in names if n.startswith(forbidden)}, path
 
 
+def test_the_editor_core_never_imports_the_service() -> None:
+    """avf/editor/ (paths, files, git, workflow, preview) works without the web service:
+    the service's pages call it, never the other way round."""
+    for path, names in imports_of("editor").items():
+        assert not {n for n in names if n.startswith(("avf.service", "avf.cli"))}, path
+
+
 def test_store_and_mail_stand_alone() -> None:
     for path, names in imports_of("store").items():
         assert not {n for n in names if n.startswith("avf.") and not n.startswith("avf.store")}, \

@@ -21,6 +21,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Protocol
 
 from sqlalchemy import Connection, Engine, delete, insert, select
 
@@ -29,7 +30,6 @@ from avf.editor.checkout import Author, Change, Checkout, Saved
 from avf.editor.drafts import Draft, DraftError, read_draft, write_draft
 from avf.editor.paths import CityFile
 from avf.editor.validation import FieldProblem, check_document
-from avf.service.people import Person
 from avf.store.schema import editor_events, editor_schedules
 
 STATES = {"draft": "Brouillon", "review": "À relire", "published": "En ligne",
@@ -49,6 +49,17 @@ ACTIONS: dict[str, tuple[str, str | None]] = {
 REPORTER_STATUSES = ("draft", "review")
 # When a publication changes what visitors see, the city is rebuilt.
 BUILDS_AFTER = {"publish", "unpublish", "delete", "save", "restore"}
+
+
+class Person(Protocol):
+    """Who acts (the service's `people.Person`): an account and its scoped roles."""
+
+    id: int
+
+    @property
+    def is_webmaster(self) -> bool: ...
+
+    def can(self, role: str, city: str) -> bool: ...
 
 
 class Refused(Exception):
