@@ -19,7 +19,6 @@ from editor_history_helpers import (
     post_form,
     signed_in,
 )
-from starlette.applications import Starlette
 
 POST = "posts/bienvenue.md"
 HISTORY = f"/editeur/lyon/historique/{POST}"
@@ -212,7 +211,7 @@ def test_a_restored_published_text_goes_back_online(service) -> None:  # type: i
 
 def test_a_deleted_text_keeps_its_history(service) -> None:  # type: ignore[no-untyped-def]
     app, repos = service
-    first, second = two_versions(repos, "draft")
+    _first, second = two_versions(repos, "draft")
     commit(repos, "lyon", POST, None, PAUL, "Supprimé : « Sortie » (lyon)")
     admin = signed_in(app, "admin")
     page = admin.get(HISTORY).text
