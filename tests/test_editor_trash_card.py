@@ -202,7 +202,10 @@ def test_the_card_is_the_admins(service) -> None:  # type: ignore[no-untyped-def
     assert signed_in(app, "gap").get(CARD).status_code == 403
     assert signed_in(app, "webmaster").get("/editeur/_network/fiche").status_code == 403
     reporter = signed_in(app, "reporter")
-    token = form_fields(reporter.get(TRASH).text)["csrf_token"]
+    trash = reporter.get(TRASH).text
+    assert 'href="/editeur/lyon/fiche"' not in trash  # the menu offers what one may do
+    assert 'href="/editeur/lyon/fiche"' in signed_in(app, "admin").get(TRASH).text
+    token = form_fields(trash)["csrf_token"]
     refused = reporter.post(CARD, headers=SAME_SITE,
                             data={"csrf_token": token, "name": "Pirate"})
     assert refused.status_code == 403
