@@ -40,9 +40,12 @@ _POSTAL = re.compile(r"^(\d{5}|2[AB]\d{3})$")
 _DOMAIN = re.compile(r"^(?=.{4,253}$)([a-z0-9-]+\.)+[a-z]{2,}$")
 
 
-def read_city_card(path: Path, shown_as: str, folder_slug: str) -> City:
-    """Parse and validate city.yaml; raise ContentError on the first problem."""
-    fields, key_lines = parse_yaml_file(read_text(path, shown_as), shown_as)
+def read_city_card(path: Path, shown_as: str, folder_slug: str,
+                   text: str | None = None) -> City:
+    """Parse and validate city.yaml; raise ContentError on the first problem. `text`: the
+    card as it would be (the editor's candidate), instead of the file at `path`."""
+    source = read_text(path, shown_as) if text is None else text.removeprefix("\ufeff")
+    fields, key_lines = parse_yaml_file(source, shown_as)
 
     def place(name: str) -> Place:
         return Place(shown_as, key_lines.get((name,), 1), name)

@@ -165,7 +165,9 @@ def _explain_yaml_error(error: yaml.MarkedYAMLError, text: str, first_line: int,
     context = error.context or ""
     mark = error.problem_mark or error.context_mark
     line = (mark.line + first_line) if mark is not None else first_line
-    source_line = text.split("\n")[mark.line] if mark is not None else ""
+    lines = text.split("\n")
+    # A flow list left open at the end has its mark one line past the text.
+    source_line = lines[mark.line] if mark is not None and mark.line < len(lines) else ""
     if "quoted scalar" in context and error.context_mark is not None:
         opened = error.context_mark.line + first_line
         return Problem(

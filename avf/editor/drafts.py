@@ -13,10 +13,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-import yaml
-
 from avf.content.frontmatter import FENCE, parse_front_matter
 from avf.content.problems import ContentError
+from avf.editor.yaml_text import dump_yaml
 
 # The order fields are written in (the content format's own order); others follow.
 FIELD_ORDER = ("title", "date", "modified", "slug", "status", "visibility", "author",
@@ -45,22 +44,6 @@ class Draft:
         return str(self.fields.get("status") or "published")
 
 
-class _Dumper(yaml.SafeDumper):
-    """Writes every text plain when the build's reader (which reads scalars as text) would
-    read it back unchanged: `2026-11-29`, `14:30`, `oui` need no quotes."""
-
-
-def _flow_list(dumper: yaml.SafeDumper, items: list[Any]) -> yaml.Node:
-    return dumper.represent_sequence("tag:yaml.org,2002:seq", items, flow_style=True)
-
-
-_Dumper.add_representer(list, _flow_list)  # tags: [sortie, randonnée]
-_Dumper.yaml_implicit_resolvers = {
-    first: [(tag, regexp) for tag, regexp in resolvers if tag == "tag:yaml.org,2002:null"]
-    for first, resolvers in yaml.SafeDumper.yaml_implicit_resolvers.items()
-}
-
-
 def read_draft(text: str) -> Draft:
     """Split a file's text into fields and body; DraftError when the header is broken."""
     try:
@@ -79,8 +62,7 @@ def write_draft(draft: Draft) -> str:
         fields["event"] = {name: value for name, value in _ordered(fields["event"],
                                                                    EVENT_ORDER).items()
                            if not _empty(value)}
-    header = yaml.dump(fields, Dumper=_Dumper, allow_unicode=True, sort_keys=False,
-                       default_flow_style=False, width=10_000) if fields else ""
+    header = dump_yaml(fields)
     body = draft.body.replace("\r\n", "\n").strip("\n")
     return f"{FENCE}\n{header}{FENCE}\n\n{body}\n"
 
