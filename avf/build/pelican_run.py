@@ -116,14 +116,15 @@ def _build(task: SiteTask) -> CityResult:
                           warnings=[] if task.strict else warnings)
     indexing = time.perf_counter()
     try:
-        index_site(release / "public")  # never release/members: member pages stay unindexed
+        if task.search:  # never release/members: member pages stay unindexed
+            index_site(release / "public")
     except SearchIndexError as error:
         discard(release)
         return CityResult(task.slug, "failed", warnings=warnings, errors=[
             {"file": f"{task.content_dir.name}/{task.slug}", "line": None,
              "message": str(error)}])
     search_seconds = round(time.perf_counter() - indexing, 3)
-    store_release(release, task.output_dir)
+    store_release(release, task.output_dir, precompress=task.precompress)
     return CityResult(
         task.slug, "ok", pages=_count_pages(release), warnings=warnings,
         search_seconds=search_seconds,
