@@ -11,7 +11,7 @@ from pathlib import Path
 from jinja2 import DictLoader, Environment
 
 from avf.build import BuildOptions, build_network
-from avf.build.templates_cache import FOLDER, MemoryBytecodeCache
+from avf.build.templates_cache import FOLDER, WORKER_TEMPLATES, MemoryBytecodeCache
 from tests.conftest import FIXED_NOW, TEST_SITE_URL, build, post, write_city
 from tests.test_build import every_file
 
@@ -99,6 +99,7 @@ def test_a_damaged_compiled_template_is_compiled_again(tmp_path: Path) -> None:
 def test_a_build_keeps_its_compiled_templates_in_the_output(network: Path) -> None:
     city_with_lists(network)
     out = network.parent / "output"
+    WORKER_TEMPLATES.clear()  # as in a new process: nothing compiled yet
     assert build(network, out).ok
     assert list((out / FOLDER).glob("*.bytecode"))
     assert not (out / "public" / FOLDER).exists()  # never published
