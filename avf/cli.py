@@ -39,6 +39,10 @@ def _parser() -> argparse.ArgumentParser:
                        help="reconstruire aussi les villes qui n'ont pas changé")
     build.add_argument("--strict", action="store_true",
                        help="un avertissement (image sans description…) fait échouer sa ville")
+    build.add_argument("--no-search", action="store_true",
+                       help="sans index de recherche (mesures : la recherche ne trouve rien)")
+    build.add_argument("--no-precompress", action="store_true",
+                       help="sans fichiers .gz/.br à côté des pages (mesures)")
     build.set_defaults(run=_build)
 
     check = commands.add_parser("check", help="vérifier le contenu sans construire")
@@ -148,7 +152,9 @@ def _options(args: argparse.Namespace, cities: Sequence[str] = ()):  # type: ign
                         cities=tuple(cities), jobs=max(1, args.jobs),
                         settings_file=args.settings, site_url=args.site_url, now=args.now,
                         force=getattr(args, "force", False),
-                        strict=getattr(args, "strict", False))
+                        strict=getattr(args, "strict", False),
+                        search=not getattr(args, "no_search", False),
+                        precompress=not getattr(args, "no_precompress", False))
 
 
 def _build(args: argparse.Namespace) -> int:

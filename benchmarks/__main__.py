@@ -239,12 +239,31 @@ def _avf_rows(bench: Bench, cities: int, slug: str) -> None:
     bench.run("avf-theme", "avf build, theme change (every city rebuilt)",
               lambda log: b.avf_build(corpus, out, log, settings=settings))
     _size_row(bench, "avf-size-after", "avf output size (after all runs, rollback kept)", out)
+    _avf_bare_rows(bench, cities, slug, settings)
     peaks = [row.measure.peak_mib for key, row in bench.rows.items()
              if key.startswith("avf-") and row.measure is not None and key != "avf-check"]
     peak = Row("avf peak memory, any build above")
     peak.notes.append(_verdict(f"{max(peaks):.0f} MiB", max(peaks) <= PEAK_MIB,
                                f"≤ {PEAK_MIB:.0f} MiB"))
     bench.rows["avf-peak"] = peak
+
+
+def _avf_bare_rows(bench: Bench, cities: int, slug: str, settings: Path) -> None:
+    """The same builds without search and precompression, which stock Pelican and Hugo do
+    not do either: the like-for-like comparison (the rows above are avf as deployed)."""
+    corpus, out = bench.work / "corpus-yaml", bench.work / "out-avf-bare"
+    bare = b.AVF_BARE
+    flags = " ".join(bare)
+    _fresh(out)
+    cold = bench.run("avf-bare-cold", f"avf build {flags}, cold ({cities} cities)",
+                     lambda log: b.avf_build(corpus, out, log, extras=bare))
+    cold.pages = b.count_html(out / "public") + b.count_html(out / "members")
+    _size_row(bench, "avf-bare-size", f"avf {flags} output size (after the cold build)", out)
+    b.change_one_post(corpus / slug, 3)
+    bench.run("avf-bare-one-post-city", f"avf build --city {slug} {flags}, one post changed",
+              lambda log: b.avf_build(corpus, out, log, cities=[slug], extras=bare))
+    bench.run("avf-bare-theme", f"avf build {flags}, theme change",
+              lambda log: b.avf_build(corpus, out, log, settings=settings, extras=bare))
 
 
 def _warm_row(bench: Bench, corpus: Path, out: Path, slug: str) -> None:
@@ -271,7 +290,7 @@ def _size_row(bench: Bench, key: str, scenario: str, out: Path) -> None:
     row = Row(scenario)
     row.notes.append(f"{size.apparent_mb:.1f} MB apparent (du -sb), "
                      f"{size.disk_mb:.1f} MB on disk (du -sk)")
-    if key.startswith("avf-size"):
+    if key.startswith("avf-") and "size" in key:
         row.notes.append(_verdict("on disk", size.disk_mb <= OUTPUT_MB, f"≤ {OUTPUT_MB:.0f} MB"))
     bench.rows[key] = row
 
@@ -279,20 +298,22 @@ def _size_row(bench: Bench, key: str, scenario: str, out: Path) -> None:
 def _compare(bench: Bench) -> None:
     """Add to each avf row the comparisons its targets are stated in."""
     wall = bench.wall
-    cold, stock, hugo = wall("avf-cold"), wall("stock-network"), wall("hugo-network")
-    if cold and stock:
-        _note(bench, "avf-cold", _verdict(f"{stock / cold:.1f}× faster than stock Pelican per "
-                                          "city", stock / cold >= COLD_VS_STOCK,
-                                          f"≥ {COLD_VS_STOCK:.0f}×"))
-    if cold and hugo:
-        _note(bench, "avf-cold", _verdict(f"{cold / hugo:.2f}× Hugo one-site time",
-                                          cold / hugo <= COLD_VS_HUGO, f"≤ {COLD_VS_HUGO}×"))
-    theme = wall("avf-theme")
-    if theme and hugo:
-        _note(bench, "avf-theme", _verdict(f"{theme / hugo:.2f}× Hugo cold", theme < hugo,
-                                           "< 1×"))
+    stock, hugo = wall("stock-network"), wall("hugo-network")
+    for key in ("avf-cold", "avf-bare-cold"):
+        cold = wall(key)
+        if cold and stock:
+            _note(bench, key, _verdict(f"{stock / cold:.1f}× faster than stock Pelican per "
+                                       "city", stock / cold >= COLD_VS_STOCK,
+                                       f"≥ {COLD_VS_STOCK:.0f}×"))
+        if cold and hugo:
+            _note(bench, key, _verdict(f"{cold / hugo:.2f}× Hugo one-site time",
+                                       cold / hugo <= COLD_VS_HUGO, f"≤ {COLD_VS_HUGO}×"))
+    for key in ("avf-theme", "avf-bare-theme"):
+        theme = wall(key)
+        if theme and hugo:
+            _note(bench, key, _verdict(f"{theme / hugo:.2f}× Hugo cold", theme < hugo, "< 1×"))
     cached = wall("stock-cached-one-post")
-    for key in ("avf-one-post", "avf-one-post-city"):
+    for key in ("avf-one-post", "avf-one-post-city", "avf-bare-one-post-city"):
         mine = wall(key)
         if mine and cached:
             _note(bench, key, _verdict(f"{mine / cached:.2f}× stock Pelican cached one-post "

@@ -217,11 +217,15 @@ def count_html(out: Path) -> int:
 # --- avf ------------------------------------------------------------------------------------
 
 
+# What stock Pelican and Hugo do not do either: for like-for-like rows.
+AVF_BARE = ("--no-search", "--no-precompress")
+
+
 def avf_build(content: Path, out: Path, log: Path, cities: Sequence[str] = (),
-              settings: Path | None = None) -> Measure:
+              settings: Path | None = None, extras: Sequence[str] = ()) -> Measure:
     """`avf build` of the whole corpus, or of some cities, with two jobs."""
     command: list[str | Path] = [AVF, "build", "--content", content, "--output", out,
-                                 "--jobs", str(JOBS)]
+                                 "--jobs", str(JOBS), *extras]
     for slug in cities:
         command += ["--city", slug]
     if settings is not None:

@@ -1,5 +1,6 @@
-"""Precompressed siblings: every text file the build publishes has a `.gz` and a `.br` beside
-it, in the same release, made once per distinct content, and served as they are."""
+"""Precompressed siblings: every text file the build publishes has a `.gz` beside it (and a
+`.br` when it is big), in the same release, made once per distinct content, and served as
+they are."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ import brotli
 import pytest
 from starlette.testclient import TestClient
 
-from avf.build.precompress import COMPRESSIBLE, MIN_SIZE
+from avf.build.precompress import BROTLI_MIN_SIZE, COMPRESSIBLE, MIN_SIZE
 from avf.service import create_app
 from tests.conftest import build, post, service_settings, write, write_city
 from tests.test_build import every_file
@@ -26,6 +27,11 @@ def small_network(content: Path) -> None:
         write_city(content, slug, {
             "posts/2026-10-01-rentree.md": post(f"Rentrée à {slug}", extra="tags: [rentrée]",
                                                 body="Bienvenue ! " * 200),
+            # A long post: its page is big enough for a .br too.
+            "posts/2026-09-01-programme.md": post(
+                "Programme", date="2026-09-01",
+                body="\n\n".join(f"Séance {n} : marche, café et visite du quartier {n}."
+                                   for n in range(400))),
             "posts/2026-11-01-cafe.md": post("Café", date="2026-11-01"),
             "pages/adherer.md": '---\ntitle: "Adhérer"\n---\n\n20 €.\n',
         })
@@ -57,10 +63,15 @@ def test_every_text_file_has_siblings_that_decompress_to_it(output: Path) -> Non
     assert {".html", ".css", ".xml"} <= kinds  # pages, the theme's stylesheet, feeds
     assert any("/theme/" in path.as_posix() for path in texts)
     assert any(path.name == "index.html" and path.parent == output / "public" for path in texts)
+    assert any(path.stat().st_size >= BROTLI_MIN_SIZE for path in texts)  # the long post
     for path in texts:
         original = path.read_bytes()
         for suffix, decompress in SUFFIXES.items():
             sibling = path.with_name(path.name + suffix)
+            if suffix == ".br" and len(original) < BROTLI_MIN_SIZE:
+                # Small files: gzip only (a .br would cost a disk block for ~200 bytes).
+                assert not sibling.exists(), sibling
+                continue
             assert sibling.is_file(), sibling
             assert decompress(sibling.read_bytes()) == original, sibling
             assert sibling.stat().st_size < len(original)
@@ -80,14 +91,16 @@ def test_images_small_files_and_member_pages_get_none(output: Path) -> None:
 
 
 def test_siblings_are_in_the_same_release_as_their_file(output: Path) -> None:
-    page = output / "public" / "lyon" / "index.html"
+    page = output / "public" / "lyon" / "actualites" / "programme.html"
     release = Path(os.path.realpath(page)).parent
-    assert (release / "index.html.br").is_file() and (release / "index.html.gz").is_file()
+    assert (release / "programme.html.br").is_file()
+    assert (release / "programme.html.gz").is_file()
     # Objects named after the page's hash: one compression per distinct content.
     page_inode = os.stat(page).st_ino
     objects = {os.stat(path).st_ino: path.name for path in (output / ".objects").rglob("*")}
-    brotli_object = objects[os.stat(release / "index.html.br").st_ino]
-    assert brotli_object == objects[page_inode] + ".br"
+    for suffix in SUFFIXES:
+        sibling_object = objects[os.stat(release / f"programme.html{suffix}").st_ino]
+        assert sibling_object == objects[page_inode] + suffix
 
 
 def test_incremental_build_keeps_unchanged_siblings_and_renews_changed_ones(
@@ -107,13 +120,12 @@ def test_incremental_build_keeps_unchanged_siblings_and_renews_changed_ones(
     assert siblings("rennes") == rennes  # not rebuilt: same files, same mtimes
     new_page = page.read_bytes()
     assert new_page != old_page and "Café du jeudi" in new_page.decode()
-    for suffix, decompress in SUFFIXES.items():
-        sibling = page.with_name(page.name + suffix)
-        assert decompress(sibling.read_bytes()) == new_page
-        assert identity(sibling) != lyon[f"lyon/actualites/cafe.html{suffix}"]
+    sibling = page.with_name(page.name + ".gz")
+    assert gzip.decompress(sibling.read_bytes()) == new_page
+    assert identity(sibling) != lyon["lyon/actualites/cafe.html.gz"]
     # A page of the rebuilt city whose bytes did not change keeps its siblings' objects.
-    standing = "lyon/adherer/index.html.br"
-    assert identity(output / "public" / standing) == lyon[standing]
+    for standing in ("lyon/adherer/index.html.gz", "lyon/actualites/programme.html.br"):
+        assert identity(output / "public" / standing) == lyon[standing]
 
     cold = network.parent / "cold"
     assert build(network, cold).ok
@@ -134,7 +146,7 @@ def test_pruned_releases_leave_no_compressed_orphan(network: Path, output: Path)
 
 def test_a_volunteers_own_compressed_file_is_kept(network: Path) -> None:
     small_network(network)
-    data = '{"horaires": "mardi 9 h 30"}' * 100
+    data = '{"horaires": "mardi 9 h 30"}' * 1000  # big enough for a .br
     write(network / "lyon" / "media" / "horaires.json", data)
     (network / "lyon" / "media" / "horaires.json.gz").write_bytes(b"not ours")
     out = network.parent / "output"
@@ -149,15 +161,20 @@ def test_the_service_sends_the_siblings(tmp_path: Path, network: Path, output: P
                                 data_dir=tmp_path / "var")
     page = (output / "public" / "lyon" / "index.html").read_bytes()
     with TestClient(create_app(settings)) as client:
-        for accept, encoding in (("br, gzip", "br"), ("gzip", "gzip")):
+        for accept in ("br, gzip", "gzip"):  # a small page: gzip only
             response = client.get("/lyon/", headers={"Accept-Encoding": accept})
-            assert response.headers["content-encoding"] == encoding
+            assert response.headers["content-encoding"] == "gzip"
             assert response.headers["vary"] == "Accept-Encoding"
             assert response.content == page  # decoded by the client
         plain = client.get("/lyon/", headers={"Accept-Encoding": "identity"})
         assert "content-encoding" not in plain.headers and plain.content == page
+        # A big page has both; gzip is sent to a browser that asks for it.
+        for accept, encoding in (("br, gzip", "br"), ("gzip", "gzip")):
+            response = client.get("/lyon/actualites/programme.html",
+                                  headers={"Accept-Encoding": accept})
+            assert response.headers["content-encoding"] == encoding
         home = client.get("/lyon/").text
         start = home.index("/theme/")
         stylesheet = home[start:home.index('"', start)]
-        assert client.get(stylesheet, headers={"Accept-Encoding": "br"}
-                          ).headers["content-encoding"] == "br"
+        assert client.get(stylesheet, headers={"Accept-Encoding": "br, gzip"}
+                          ).headers["content-encoding"] == "gzip"

@@ -24,6 +24,8 @@ class SiteTask:
     now: str | None = None
     theme_version: str = ""
     strict: bool = False  # warnings fail the site (`avf build --strict`)
+    search: bool = True  # index the site with Pagefind
+    precompress: bool = True  # write .gz/.br siblings of its text files
 
     @property
     def is_portal(self) -> bool:

@@ -166,9 +166,12 @@ def _plan(options: BuildOptions, state: BuildState) -> Plan:
                              *options.settings_sources])
     # "now" is not part of it: time changes a city only when one of its events passes,
     # which CityState.expires tells.
-    # --strict is part of it: a city built with warnings must be checked again under it.
+    # --strict is part of it: a city built with warnings must be checked again under it;
+    # so are --no-search and --no-precompress, which change what a release holds.
     network_print = fingerprint(code, options.base_url, news,
-                                *(["strict"] if options.strict else []))
+                                *(["strict"] if options.strict else []),
+                                *([] if options.search else ["no-search"]),
+                                *([] if options.precompress else ["no-precompress"]))
     online = online_cities(options.output_dir)
     plan = Plan(now=now, to_build=[], unchanged=[], news=news, network_print=network_print,
                 city_files={}, city_prints={}, city_stats={})
@@ -259,7 +262,8 @@ def _build_portal(options: BuildOptions, state: BuildState, plan: Plan,
                     output_dir=options.output_dir.resolve(),
                     settings_file=options.settings_file.resolve(), base_url=options.base_url,
                     network_news=plan.news, cities=cards, now=plan.now,
-                    theme_version=plan.theme_version, strict=options.strict)
+                    theme_version=plan.theme_version, strict=options.strict,
+                    search=options.search, precompress=options.precompress)
     portal = next(pool.build([task], expected=1))
     if portal.status == "ok" and portal.release:
         try:
@@ -290,7 +294,8 @@ def _task(options: BuildOptions, plan: Plan, slug: str) -> SiteTask:
                     output_dir=options.output_dir.resolve(),
                     settings_file=options.settings_file.resolve(), base_url=options.base_url,
                     network_news=plan.news, now=plan.now, theme_version=plan.theme_version,
-                    strict=options.strict)
+                    strict=options.strict, search=options.search,
+                    precompress=options.precompress)
 
 
 def broadcast_news(network: CityContent, options: BuildOptions) -> list[dict[str, object]]:

@@ -17,16 +17,17 @@ import os
 import shutil
 from pathlib import Path
 
-from avf.build.precompress import ENCODERS, is_compressible, write_sibling
+from avf.build.precompress import ENCODERS, is_compressible, sibling_suffixes, write_sibling
 
 OBJECTS = ".objects"
 
 
-def store_release(release: Path, output_dir: Path) -> None:
+def store_release(release: Path, output_dir: Path, precompress: bool = True) -> None:
     """Replace every file of `release` by a hard link to its content-addressed object, and
-    give each compressible public file its `.gz` and `.br` siblings (build/precompress.py),
-    themselves links to objects named after the original's hash: compressed once per
-    distinct content, and in the release before it is published."""
+    (unless `precompress` is off) give each compressible public file its `.gz`/`.br`
+    siblings (build/precompress.py), themselves links to objects named after the
+    original's hash: compressed once per distinct content, and in the release before it
+    is published."""
     objects = output_dir / OBJECTS
     public = release / "public"
     for root, _dirs, files in os.walk(release):
@@ -38,9 +39,9 @@ def store_release(release: Path, output_dir: Path) -> None:
                 data = stream.read()
             digest = hashlib.sha256(data).hexdigest()
             _link_to_object(path, objects / digest[:2] / digest)
-            if not in_public or not is_compressible(name, len(data)):
+            if not (precompress and in_public and is_compressible(name, len(data))):
                 continue
-            for suffix in ENCODERS:
+            for suffix in sibling_suffixes(len(data)):
                 if f"{name}{suffix}" not in present:  # a volunteer's own file: kept
                     write_sibling(data, f"{path}{suffix}",
                                   objects / digest[:2] / f"{digest}{suffix}", suffix)

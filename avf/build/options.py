@@ -25,6 +25,10 @@ class BuildOptions:
     now: str | None = None  # ISO datetime that stands for "now" (reproducible output)
     force: bool = False  # rebuild even the cities that did not change
     strict: bool = False  # a warning (an image without description…) fails its city
+    # Both on in production; off only to measure what they cost (`avf build --no-search
+    # --no-precompress`, the benchmarks): without search, the search pages find nothing.
+    search: bool = True  # a Pagefind index per site (build/search_index.py)
+    precompress: bool = True  # .gz/.br beside the pages (build/precompress.py)
 
     @cached_property
     def base_settings(self) -> dict[str, object]:

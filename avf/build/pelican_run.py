@@ -21,6 +21,7 @@ from avf.build.objects import store_release
 from avf.build.publish import discard, new_release
 from avf.build.report import CityResult
 from avf.build.search_index import SearchIndexError, index_site
+from avf.build.templates_cache import FOLDER as TEMPLATE_CACHE
 from avf.build.templates_cache import WORKER_TEMPLATES
 from avf.content import CityContent, load_city, load_network
 from avf.content.activity import dormant_from, newest_public_post
@@ -88,6 +89,7 @@ def _build(task: SiteTask) -> CityResult:
     else:
         overrides = city_overrides(task, content.city, release)  # type: ignore[arg-type]
     overrides["AVF_DOCUMENTS"] = {str(doc.source): doc for doc in content.documents}
+    WORKER_TEMPLATES.use_folder(task.output_dir / TEMPLATE_CACHE)
     images = ImageCache(task.output_dir / CACHE_DIR)  # the avf_images plugin fills it
     overrides["AVF_IMAGE_CACHE"] = images
     overrides["JINJA_ENVIRONMENT"] = {**shared.get("JINJA_ENVIRONMENT", _JINJA_DEFAULTS),
@@ -114,14 +116,15 @@ def _build(task: SiteTask) -> CityResult:
                           warnings=[] if task.strict else warnings)
     indexing = time.perf_counter()
     try:
-        index_site(release / "public")  # never release/members: member pages stay unindexed
+        if task.search:  # never release/members: member pages stay unindexed
+            index_site(release / "public")
     except SearchIndexError as error:
         discard(release)
         return CityResult(task.slug, "failed", warnings=warnings, errors=[
             {"file": f"{task.content_dir.name}/{task.slug}", "line": None,
              "message": str(error)}])
     search_seconds = round(time.perf_counter() - indexing, 3)
-    store_release(release, task.output_dir)
+    store_release(release, task.output_dir, precompress=task.precompress)
     return CityResult(
         task.slug, "ok", pages=_count_pages(release), warnings=warnings,
         search_seconds=search_seconds,

@@ -1,0 +1,105 @@
+"""What makes builds cheaper without changing what they publish: compiled templates kept
+on disk between processes, list pages left out of the search index, and the two costly
+extras (search, precompression) that a build can leave out to be measured without them."""
+
+from __future__ import annotations
+
+import gzip
+import json
+from pathlib import Path
+
+from jinja2 import DictLoader, Environment
+
+from avf.build import BuildOptions, build_network
+from avf.build.templates_cache import FOLDER, WORKER_TEMPLATES, MemoryBytecodeCache
+from tests.conftest import FIXED_NOW, TEST_SITE_URL, build, post, write_city
+from tests.test_build import every_file
+
+
+def city_with_lists(content: Path) -> None:
+    """Lyon with enough posts for a second home page and a tag page."""
+    write_city(content, "lyon", {
+        f"posts/2026-10-{day:02d}-sortie-{day}.md": post(
+            f"Sortie {day}", date=f"2026-10-{day:02d}", extra="tags: [sorties]",
+            body=f"Rendez-vous numéro{day} devant la mairie.")
+        for day in range(1, 13)
+    })
+
+
+def indexed_urls(bundle: Path) -> set[str]:
+    urls = set()
+    for fragment in (bundle / "fragment").glob("*.pf_fragment"):
+        data = gzip.decompress(fragment.read_bytes()).removeprefix(b"pagefind_dcd")
+        urls.add(json.loads(data)["url"])
+    return urls
+
+
+def test_search_indexes_posts_and_standing_pages_not_lists(network: Path) -> None:
+    city_with_lists(network)
+    out = network.parent / "output"
+    assert build(network, out).ok
+    site = out / "public" / "lyon"
+    assert (site / "index-2.html").is_file() and (site / "etiquettes" / "sorties.html").is_file()
+    urls = indexed_urls(site / "pagefind")
+    assert {f"/actualites/sortie-{day}.html" for day in range(1, 13)} <= urls
+    assert "/" in urls  # the home page
+    assert not [url for url in urls if "index-2" in url or "archives" in url
+                or (url.startswith("/etiquettes/") and url.endswith(".html"))]
+
+
+def test_a_build_without_search_nor_precompression(network: Path) -> None:
+    city_with_lists(network)
+    out = network.parent / "output"
+    def run(**extras: bool):  # type: ignore[no-untyped-def]
+        return build_network(BuildOptions(content_dir=network, output_dir=out, jobs=2,
+                                          site_url=TEST_SITE_URL, now=FIXED_NOW, **extras))
+    bare = run(search=False, precompress=False)
+    assert bare.ok
+    public = list(every_file(out / "public" / "lyon"))
+    assert public and not [path for path in public
+                           if path.suffix in (".gz", ".br") or "pagefind" in path.parts]
+    # Turning them back on changes what a release holds: every site is built again.
+    full = run()
+    assert full.ok and [r.slug for r in full.results] == ["lyon"] and full.portal
+    assert (out / "public" / "lyon" / "pagefind" / "pagefind-entry.json").is_file()
+    assert (out / "public" / "lyon" / "index.html.gz").is_file()
+    assert not run().results  # and then nothing changed
+
+
+def render_with(folder: Path) -> str:
+    """Render a template in a fresh environment whose compiled templates live in `folder`
+    (as a new `avf build` process does)."""
+    templates = MemoryBytecodeCache()
+    templates.use_folder(folder)
+    environment = Environment(loader=DictLoader({"t.html": "{{ 6 * 7 }} villes"}),
+                              bytecode_cache=templates)
+    return environment.get_template("t.html").render()
+
+
+def test_compiled_templates_are_kept_on_disk_for_the_next_process(tmp_path: Path) -> None:
+    folder = tmp_path / FOLDER
+    assert render_with(folder) == "42 villes"
+    [cached] = folder.glob("*.bytecode")
+    written = cached.stat().st_mtime_ns
+    assert render_with(folder) == "42 villes"
+    assert cached.stat().st_mtime_ns == written  # read back, not compiled and written again
+
+
+def test_a_damaged_compiled_template_is_compiled_again(tmp_path: Path) -> None:
+    folder = tmp_path / FOLDER
+    assert render_with(folder) == "42 villes"
+    [cached] = folder.glob("*.bytecode")
+    good = cached.read_bytes()
+    for damaged in (good[:-7], b"", good[:32] + b"\x80\x04 pas du bytecode"):
+        cached.write_bytes(damaged)
+        assert render_with(folder) == "42 villes"
+        assert cached.read_bytes() == good  # rewritten whole
+
+
+def test_a_build_keeps_its_compiled_templates_in_the_output(network: Path) -> None:
+    city_with_lists(network)
+    out = network.parent / "output"
+    WORKER_TEMPLATES.clear()  # as in a new process: nothing compiled yet
+    assert build(network, out).ok
+    assert list((out / FOLDER).glob("*.bytecode"))
+    assert not (out / "public" / FOLDER).exists()  # never published
