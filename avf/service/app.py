@@ -26,6 +26,7 @@ from avf.service import (
     group_pages,
     hooks,
     join,
+    journal_pages,
     member_admin,
     members,
     members_home,
@@ -35,6 +36,7 @@ from avf.service import (
     profile_pages,
     registrations,
     relay_pages,
+    team_pages,
     unsubscribe,
 )
 from avf.service.csrf import CsrfMiddleware
@@ -103,6 +105,9 @@ def create_app(settings: ServiceSettings) -> Starlette:
         *moving.routes,
         *registrations.routes,
         *members_home.routes,
+        # The web editor's team, handover and log of role changes (issue 6, team).
+        *team_pages.routes,
+        *journal_pages.routes,
         *members.routes,
         *contact.routes,
         *dashboard.routes,
