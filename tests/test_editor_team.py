@@ -510,6 +510,7 @@ def test_the_network_journal_filters_by_city(app: Starlette) -> None:
     assert "Gaston Gap" in gap and "Rose Responsable" not in gap
     network = client.get("/admin/roles?ville=reseau").text
     assert "Wanda Web" in network and "Gaston Gap" not in network
+    assert 'href="/admin/roles"' in client.get("/admin/").text
 
 
 # --- Who may open what -------------------------------------------------------------------

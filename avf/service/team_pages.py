@@ -194,7 +194,8 @@ def _handover_page(request: Request, city: City, person: Person, done: str = "",
     outgoing = (city.slug, "admin") in person.roles
     return editor_page(request, city, "service/editor/handover.html", {
         "newcomers": newcomers, "ready": any(one.has_signed_in for one in newcomers),
-        "outgoing": outgoing, "done": done, "me": person, "invite": form or InviteForm(),
+        "outgoing": outgoing, "done": done, "me": person,
+        "invite": form or InviteForm(values={"nom": "", "email": "", "role": "admin"}),
         "role_choices": ROLE_CHOICES}, status_code=status_code)
 
 
