@@ -262,6 +262,10 @@ def test_the_editor_menu_shows_team_links_to_admins_only(app: Starlette, who: st
         person=load_person_of(app, who), editor_city="lyon", csrf_token="")
     assert (f'href="{TEAM}"' in page) is shown and (f'href="{JOURNAL}"' in page) is shown
     assert 'href="/editeur/aide/"' in page
+    network = app.state.runtime.templates.environment.from_string(
+        '{% extends "service/editor/_layout.html" %}').render(
+        person=load_person_of(app, WEBMASTER), editor_city="_network", csrf_token="")
+    assert "/equipe" not in network  # the network's folder has no team page
 
 
 def test_an_invitation_mails_a_week_long_link_into_the_editor(
