@@ -15,6 +15,7 @@ from sqlalchemy import Connection, delete, insert, or_, select, update
 
 from avf.content.model import SLUG_PATTERN
 from avf.service.people import CITY_ROLES, ROLES, Person
+from avf.service.role_log import record_role_change
 from avf.store.schema import NETWORK, people, roles
 
 # `last_seen_at` feeds "active members this month": a write per request would be waste.
@@ -103,24 +104,34 @@ def find_or_create_person(connection: Connection, email: str, display_name: str 
 
 
 def grant_role(connection: Connection, person_id: int, role: str, city: str = NETWORK,
-               now: datetime | None = None) -> bool:
-    """Give `role` in `city` to the person; False when they already held it."""
+               now: datetime | None = None, *, by: Person | None = None,
+               action: str = "granted", note: str = "") -> bool:
+    """Give `role` in `city` to the person; False when they already held it. The change
+    is logged (role_log) as `action` made by `by` (None: the command line)."""
     check_role(role, city)
     held = connection.execute(select(roles.c.id).where(
         roles.c.person_id == person_id, roles.c.city == city, roles.c.role == role)).first()
     if held is not None:
         return False
+    moment = now or datetime.now(UTC)
     connection.execute(insert(roles).values(person_id=person_id, city=city, role=role,
-                                            granted_at=now or datetime.now(UTC)))
+                                            granted_at=moment))
+    record_role_change(connection, city, person_id, role, action, by=by, note=note, now=moment)
     return True
 
 
-def revoke_role(connection: Connection, person_id: int, role: str, city: str = NETWORK) -> bool:
+def revoke_role(connection: Connection, person_id: int, role: str, city: str = NETWORK, *,
+                by: Person | None = None, action: str = "revoked", note: str = "",
+                now: datetime | None = None) -> bool:
     """Take `role` in `city` away; False when the person did not hold it. Takes effect on
-    their next request: roles are read again on every one."""
+    their next request: roles are read again on every one. Logged like grant_role."""
     check_role(role, city)
-    return bool(connection.execute(delete(roles).where(
+    removed = bool(connection.execute(delete(roles).where(
         roles.c.person_id == person_id, roles.c.city == city, roles.c.role == role)).rowcount)
+    if removed:
+        record_role_change(connection, city, person_id, role, action, by=by, note=note,
+                           now=now)
+    return removed
 
 
 def load_person(connection: Connection, person_id: int) -> Person | None:

@@ -29,6 +29,7 @@ from avf.service import (
     group_pages,
     hooks,
     join,
+    journal_pages,
     member_admin,
     members,
     members_home,
@@ -38,6 +39,7 @@ from avf.service import (
     profile_pages,
     registrations,
     relay_pages,
+    team_pages,
     unsubscribe,
 )
 from avf.service.csrf import CsrfMiddleware
@@ -110,6 +112,9 @@ def create_app(settings: ServiceSettings) -> Starlette:
         *editor_history.routes,
         *editor_trash.routes,
         *editor_card.routes,
+        # The web editor's team, handover and log of role changes (issue 6, team).
+        *team_pages.routes,
+        *journal_pages.routes,
         *members.routes,
         *contact.routes,
         *dashboard.routes,

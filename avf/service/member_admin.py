@@ -300,7 +300,7 @@ def _refusal_as_page(action: Callable[..., object], *arguments: object) -> objec
 
 def _inviter(request: Request, city: City, person: Person) -> Inviter:
     return Inviter(city=city.slug, city_name=city.name, name=person.display_name,
-                   public_url=runtime(request).settings.public_url)
+                   public_url=runtime(request).settings.public_url, by=person)
 
 
 def _back(city: City, done: str) -> Response:

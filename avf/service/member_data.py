@@ -25,10 +25,12 @@ from typing import Any
 
 from sqlalchemy import Connection, Table, delete, select, update
 
+from avf.service.accounts import load_person
 from avf.service.member_names import display_names
 from avf.service.photos import photo_file
 from avf.service.profiles import load_profile
 from avf.service.relay import blocked_people
+from avf.service.role_log import forget_address, record_role_change
 from avf.store.schema import (
     build_jobs,
     contact_messages,
@@ -150,8 +152,20 @@ def delete_account(connection: Connection, person_id: int) -> DeletedAccount | N
     connection.execute(delete(outbox).where(outbox.c.to_address == email))
     connection.execute(update(build_jobs).where(build_jobs.c.requested_by == email)
                        .values(requested_by=None))
+    _log_departure(connection, person_id, email)
     connection.execute(delete(people).where(people.c.id == person_id))  # cascades the rest
     return DeletedAccount(email=email, photo=profile.photo)
+
+
+def _log_departure(connection: Connection, person_id: int, email: str) -> None:
+    """The roles the deletion takes away go into the log of role changes, which then
+    forgets the address (a name the person chose stays: admins still see who left)."""
+    leaving = load_person(connection, person_id)
+    for city, role in connection.execute(select(roles.c.city, roles.c.role)
+                                         .where(roles.c.person_id == person_id)).all():
+        record_role_change(connection, city, person_id, role, "revoked", by=leaving,
+                           note="compte supprimé par la personne")
+    forget_address(connection, person_id, email)
 
 
 def _rows(connection: Connection, table: Table, condition: Any) -> list[dict[str, Any]]:

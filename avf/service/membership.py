@@ -19,6 +19,7 @@ from avf.service.accounts import find_or_create_person, grant_role, person_id_fo
 from avf.service.magiclinks import INVITATION_LIFETIME, issue_link_token
 from avf.service.member_forms import Invitee
 from avf.service.people import Person
+from avf.service.role_log import record_role_change
 from avf.store.schema import NETWORK, former_members, moves, people, profiles, roles
 from avf.theme.filters import date_fr
 
@@ -55,6 +56,7 @@ class Inviter:
     city_name: str  # « AVF Lyon »
     name: str  # the admin's own name; "" to sign as the city
     public_url: str  # where the link points, without a trailing slash
+    by: Person | None = None  # who invites, for the log of role changes
 
 
 def held_roles(connection: Connection, person_id: int, city: str) -> dict[str, datetime | None]:
@@ -104,7 +106,8 @@ def invite(connection: Connection, invitee: Invitee, inviter: Inviter,
         select(people.c.display_name).where(people.c.id == known)).scalar())
     person_id, _ = find_or_create_person(connection, invitee.email,
                                          "" if keeps_name else invitee.name, now=moment)
-    grant_role(connection, person_id, "member", inviter.city, now=moment)
+    grant_role(connection, person_id, "member", inviter.city, now=moment, by=inviter.by,
+               action="invited", note="demande d'adhésion acceptée" if requested else "")
     _fill_profile(connection, person_id, invitee, moment)
     token = issue_link_token(connection, person_id, next_path=f"/membres/{inviter.city}/",
                              now=moment, lifetime=INVITATION_LIFETIME)
@@ -136,17 +139,27 @@ def suspend(connection: Connection, actor: Person, person_id: int, city: str,
             now: datetime | None = None) -> None:
     """Suspend every role of the person in `city`: from their next request, they are no
     longer a member there (accounts.load_person ignores suspended roles)."""
-    _check_may_act(connection, actor, person_id, city, "suspendre")
+    held = _check_may_act(connection, actor, person_id, city, "suspendre")
+    moment = now or datetime.now(UTC)
     connection.execute(update(roles).where(
         roles.c.person_id == person_id, roles.c.city == city, roles.c.suspended_at.is_(None))
-        .values(suspended_at=now or datetime.now(UTC)))
+        .values(suspended_at=moment))
+    for role, suspended_at in held.items():
+        if suspended_at is None:
+            record_role_change(connection, city, person_id, role, "suspended", by=actor,
+                               now=moment)
 
 
-def reinstate(connection: Connection, actor: Person, person_id: int, city: str) -> None:
+def reinstate(connection: Connection, actor: Person, person_id: int, city: str,
+              now: datetime | None = None) -> None:
     """Lift a suspension: the person's roles in `city` count again from their next request."""
-    _check_may_act(connection, actor, person_id, city, "rétablir")
+    held = _check_may_act(connection, actor, person_id, city, "rétablir")
     connection.execute(update(roles).where(roles.c.person_id == person_id, roles.c.city == city)
                        .values(suspended_at=None))
+    for role, suspended_at in held.items():
+        if suspended_at is not None:
+            record_role_change(connection, city, person_id, role, "reinstated", by=actor,
+                               now=now)
 
 
 def remove(connection: Connection, actor: Person, person_id: int, city: str,
@@ -155,7 +168,8 @@ def remove(connection: Connection, actor: Person, person_id: int, city: str,
     (reason "removed"); their account, and roles elsewhere, stay."""
     held = _check_may_act(connection, actor, person_id, city, "retirer")
     for role in held:
-        revoke_role(connection, person_id, role, city)
+        revoke_role(connection, person_id, role, city, by=actor,
+                    note="retiré·e de la liste des adhérents", now=now)
     connection.execute(insert(former_members).values(
         person_id=person_id, city=city, left_at=now or datetime.now(UTC), reason="removed"))
     # A move recorded from this city can no longer carry them anywhere (moves.py checks it

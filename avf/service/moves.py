@@ -19,7 +19,7 @@ from sqlalchemy import Engine, insert, select, update
 
 from avf.content.model import City
 from avf.mail import queue_mail
-from avf.service.accounts import grant_role, revoke_role
+from avf.service.accounts import grant_role, load_person, revoke_role
 from avf.service.magiclinks import INVITATION_LIFETIME, issue_link_token
 from avf.service.people import Person
 from avf.store.schema import former_members, moves, roles
@@ -138,8 +138,11 @@ def join_destination(engine: Engine, move: Move, now: datetime | None = None) ->
             moves.c.id == move.id, moves.c.joined_at.is_(None)).values(joined_at=moment))
         if marked.rowcount != 1:
             return "already"  # joined before, or by a second click racing this one
-        grant_role(connection, move.person_id, "member", move.to_city, moment)
-        if revoke_role(connection, move.person_id, "member", move.from_city):
+        mover = load_person(connection, move.person_id)  # the log names them as who did it
+        grant_role(connection, move.person_id, "member", move.to_city, moment, by=mover,
+                   note=f"déménagement depuis {move.from_city}")
+        if revoke_role(connection, move.person_id, "member", move.from_city, by=mover,
+                       note=f"déménagement vers {move.to_city}", now=moment):
             connection.execute(insert(former_members).values(
                 person_id=move.person_id, city=move.from_city, left_at=moment,
                 reason="moved", moved_to=move.to_city))

@@ -43,12 +43,13 @@ FRENCH_NAMES = {"responsable": "admin", "redacteur": "reporter", "rédacteur": "
 
 
 def add(open_database: Opener, email: str, role: str, city: str | None, name: str = "",
-        out: TextIO = sys.stderr) -> int:
+        out: TextIO | None = None) -> int:
     try:
         address, role = normalize_email(email), _role(role)
         place = _place(role, city)
     except AccountError as error:
         return _usage(str(error))
+    out = out or sys.stderr  # looked up now: a default bound at import misses redirections
     with open_database().begin() as connection:
         person_id, created = find_or_create_person(connection, address, name)
         granted = grant_role(connection, person_id, role, place)
@@ -61,12 +62,13 @@ def add(open_database: Opener, email: str, role: str, city: str | None, name: st
 
 
 def remove_role(open_database: Opener, email: str, role: str, city: str | None,
-                out: TextIO = sys.stderr) -> int:
+                out: TextIO | None = None) -> int:
     try:
         address, role = normalize_email(email), _role(role)
         place = _place(role, city)
     except AccountError as error:
         return _usage(str(error))
+    out = out or sys.stderr
     with open_database().begin() as connection:
         person_id = person_id_for(connection, address)
         removed = person_id is not None and revoke_role(connection, person_id, role, place)
@@ -81,9 +83,10 @@ def remove_role(open_database: Opener, email: str, role: str, city: str | None,
     return EXIT_OK
 
 
-def list_people(open_database: Opener, city: str | None, out: TextIO = sys.stdout) -> int:
+def list_people(open_database: Opener, city: str | None, out: TextIO | None = None) -> int:
     if city is not None and not SLUG_PATTERN.match(city):
         return _usage(f"« {city} » n'est pas le nom court d'une ville (comme saint-etienne)")
+    out = out or sys.stdout
     with open_database().connect() as connection:
         accounts = list_accounts(connection, city)
     for account in accounts:
