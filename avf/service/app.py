@@ -41,6 +41,7 @@ from avf.service import (
     unsubscribe,
 )
 from avf.service.csrf import CsrfMiddleware
+from avf.service.editor_schedule import ScheduledPublications
 from avf.service.event_reminders import EventReminders
 from avf.service.housekeeping import Housekeeping
 from avf.service.news import NewsRound
@@ -65,6 +66,8 @@ def create_app(settings: ServiceSettings) -> Starlette:
     links = LinkSender(engine, settings.public_url, state.mail.wake)
     news = NewsRound(engine, settings, state.mail.wake)
     state.builds.after_build.append(news.run)
+    schedule = ScheduledPublications(engine, settings, state.builds.request, state.mail.wake,
+                                     state.cities.name)
     if settings.run_workers:
         state.workers.append((state.mail.start, state.mail.stop))
         state.workers.append((links.start, links.stop))
@@ -74,6 +77,7 @@ def create_app(settings: ServiceSettings) -> Starlette:
         reminders = EventReminders(engine, state.events_data, settings.public_url,
                                    state.mail.wake)
         state.workers.append((reminders.start, reminders.stop))
+        state.workers.append((schedule.start, schedule.stop))
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
@@ -125,4 +129,5 @@ def create_app(settings: ServiceSettings) -> Starlette:
     app.state.runtime = state
     app.state.link_sender = links
     app.state.news = news
+    app.state.editor_schedule = schedule
     return app
