@@ -50,7 +50,7 @@ def test_a_reporter_of_one_city_goes_straight_to_its_texts(editor: Editor) -> No
     assert page.index("Brouillons (1)") < page.index("À relire (1)") < page.index("En ligne (2)")
     for title in ("Bienvenue à Lyon", "Sortie au musée", "Réunion du bureau", "Adhérer"):
         assert title in page
-    assert "Bénévole AVF, le " in page  # who changed it last, from the history
+    assert "Modifié par Bénévole AVF, le " in page  # who changed it last, from the history
     assert "Créer une page" not in page and "Écrire un article" in page
     assert "Secret de Gap" not in page
 

@@ -120,6 +120,9 @@ def _apply(request: Request, person: Person, file: CityFile, page: FormPage,
     """Hand the action to the workflow; the form again (with the reason) if it did not go."""
     if action not in FORM_ACTIONS:
         raise HTTPException(400, "Ce bouton n'existe pas : rechargez la page et réessayez.")
+    if not values["title"].strip():
+        page.errors["title"] = ["donnez un titre à votre texte"]
+        return render_form(request, person, page, values, 400)
     text = write_draft(draft)
     publish_at = None
     if action == "schedule":
