@@ -229,3 +229,21 @@ def test_deleting_asks_first_and_is_the_admins(editor: Editor) -> None:
     assert response.headers["location"] == "/editeur/lyon/?fait=delete"
     assert not (editor.repos.checkout / "lyon/posts/2026-03-01-bureau.md").exists()
     assert "Réunion du bureau" not in client.get("/editeur/lyon/").text
+
+
+def test_a_push_that_conflicts_says_where_the_text_was_kept(editor: Editor) -> None:
+    url = "/editeur/lyon/texte/posts/2026-03-01-bureau.md"
+    client = editor.client("reporter")
+    opened = form_fields(client.get(url).text)
+    editor.repos.change({"lyon/posts/2026-03-01-bureau.md": post(
+        "Réunion du bureau", "2026-03-01", extra="status: draft\nvisibility: members",
+        body="Poussé depuis un ordinateur.")})  # origin moved; the checkout does not know
+    response = client.post(url, headers=SAME_SITE, data={**opened, "action": "save",
+                                                         "body": "Écrit dans l'éditeur."})
+    assert response.status_code == 409
+    assert "Poussé depuis un ordinateur." in response.text
+    kept = re.search(r"branche « (avf/sauvegarde-[0-9-]+) »", response.text)
+    assert kept, "the rescue branch is named"
+    assert "Écrit dans l'éditeur." in git(editor.repos.checkout, "show",
+                                          f"{kept.group(1)}:lyon/posts/2026-03-01-bureau.md")
+    assert form_fields(response.text)["body"] == "Écrit dans l'éditeur."

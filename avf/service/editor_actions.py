@@ -227,7 +227,6 @@ def posted_values(form: FormData, kind: str) -> dict[str, str]:
     """Everything the person typed, to fill the form again as it was."""
     values = form_values(draft_from_form(form, None, kind))
     values["title"] = str(form.get("title", ""))[:MAX_FIELD]  # as typed, spaces included
-    values["body"] = draft_from_form(form, None, kind).body
     for name in ("date", "time", "event_start_date", "event_start_time", "event_end_date",
                  "event_end_time"):  # a date typed wrong is shown as typed
         values[name] = " ".join(str(form.get(name, "")).split())[:MAX_FIELD]
