@@ -22,8 +22,11 @@ from avf.service import (
     contact,
     dashboard,
     directory_pages,
+    editor_actions,
     editor_card,
     editor_history,
+    editor_pages,
+    editor_tracking,
     editor_trash,
     errors,
     group_pages,
@@ -43,6 +46,7 @@ from avf.service import (
     unsubscribe,
 )
 from avf.service.csrf import CsrfMiddleware
+from avf.service.editor_schedule import ScheduledPublications
 from avf.service.event_reminders import EventReminders
 from avf.service.housekeeping import Housekeeping
 from avf.service.news import NewsRound
@@ -67,6 +71,8 @@ def create_app(settings: ServiceSettings) -> Starlette:
     links = LinkSender(engine, settings.public_url, state.mail.wake)
     news = NewsRound(engine, settings, state.mail.wake)
     state.builds.after_build.append(news.run)
+    schedule = ScheduledPublications(engine, settings, state.builds.request, state.mail.wake,
+                                     state.cities.name)
     if settings.run_workers:
         state.workers.append((state.mail.start, state.mail.stop))
         state.workers.append((links.start, links.stop))
@@ -76,6 +82,7 @@ def create_app(settings: ServiceSettings) -> Starlette:
         reminders = EventReminders(engine, state.events_data, settings.public_url,
                                    state.mail.wake)
         state.workers.append((reminders.start, reminders.stop))
+        state.workers.append((schedule.start, schedule.stop))
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
@@ -107,6 +114,10 @@ def create_app(settings: ServiceSettings) -> Starlette:
         *relay_pages.routes,
         *moving.routes,
         *registrations.routes,
+        # The web editor (issue 6): its pages, its actions, the tracking of their builds.
+        *editor_pages.routes,
+        *editor_actions.routes,
+        *editor_tracking.routes,
         *members_home.routes,
         # The web editor's history, corbeille and city card (issue 6).
         *editor_history.routes,
@@ -130,4 +141,5 @@ def create_app(settings: ServiceSettings) -> Starlette:
     app.state.runtime = state
     app.state.link_sender = links
     app.state.news = news
+    app.state.editor_schedule = schedule
     return app
