@@ -8,7 +8,8 @@ import json
 import re
 from pathlib import Path
 
-from tests.conftest import CITY_YAML, TEST_SITE_URL, build, post, write_city
+from avf.build import BuildOptions, build_network
+from tests.conftest import CITY_YAML, FIXED_NOW, TEST_SITE_URL, build, post, write_city
 
 LYON_CARD = CITY_YAML.format(slug="lyon", title="Lyon")
 EVENT = """
@@ -108,4 +109,20 @@ def test_a_domain_change_rebuilds_the_city_and_the_portal(network: Path,
     assert [result.slug for result in back.results] == ["lyon"] and back.portal is not None
     assert f'rel="canonical" href="{TEST_SITE_URL}/lyon/"' in home.read_text()
     assert "avf-lyon.fr" not in portal.read_text()
+    assert not (output / "public" / "lyon" / "robots.txt").exists()
+
+
+def test_a_network_built_for_this_machine_keeps_every_city_at_its_sub_path(
+        network: Path, tmp_path: Path) -> None:
+    """`avf serve`, `avf watch`, a local preview: no custom domain leads to this machine."""
+    lyon_on(network, "avf-lyon.fr")
+    output = tmp_path / "output"
+    local = "http://127.0.0.1:8000"
+    assert build_network(BuildOptions(content_dir=network, output_dir=output, jobs=1,
+                                      site_url=local, now=FIXED_NOW)).ok
+    home = (output / "public" / "lyon" / "index.html").read_text()
+    assert f'<link rel="canonical" href="{local}/lyon/">' in home
+    assert f'href="{local}/theme/' in home and "avf-lyon.fr" not in home
+    assert f'<a href="{local}/lyon/">AVF Lyon</a>' in (output / "public" / "index.html"
+                                                        ).read_text()
     assert not (output / "public" / "lyon" / "robots.txt").exists()

@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from avf.content import NETWORK_SLUG
-from avf.content.model import City
+from avf.content.model import City, city_site_url
 
 
 @dataclass(frozen=True)
@@ -24,6 +24,7 @@ class SiteTask:
     now: str | None = None
     theme_version: str = ""
     strict: bool = False  # warnings fail the site (`avf build --strict`)
+    custom_domains: bool = True  # cities' own domains are used (BuildOptions.custom_domains)
 
     @property
     def is_portal(self) -> bool:
@@ -42,8 +43,9 @@ def city_overrides(task: SiteTask, city: City, release: Path) -> dict[str, objec
     feeds, agendas and sitemap) and takes the theme from that domain's `/theme/` (nginx
     serves it there, see avf/deploy.py): no second host to reach before the first paint.
     """
-    site_url = city.site_url(task.base_url)
-    theme_url = _theme_url(site_url if city.domain else task.base_url, task.theme_version)
+    domain = city.domain if task.custom_domains else None
+    site_url = city_site_url(task.base_url, city.slug, domain)
+    theme_url = _theme_url(site_url if domain else task.base_url, task.theme_version)
     return {
         **_common(task, release),
         "THEME_URL": theme_url,
@@ -52,7 +54,7 @@ def city_overrides(task: SiteTask, city: City, release: Path) -> dict[str, objec
         "FEED_DOMAIN": site_url,
         "SITENAME": city.name,
         "SITESUBTITLE": city.tagline or "",
-        "AVF_CITY": city.public_card(),  # never the email address
+        "AVF_CITY": {**city.public_card(), "domain": domain},  # never the email address
         "AVF_MEMBERS_URL": f"{task.base_url}/membres/{city.slug}",
         "AVF_NETWORK_NEWS": task.network_news,
     }

@@ -257,8 +257,8 @@ def _build_portal(options: BuildOptions, state: BuildState, plan: Plan,
     # `url`: the city's public address (its own domain when it has one), for the
     # directory, the map and the sitemap index; `network_url`: its sub-path on the
     # network's host, where the portal's search fetches its index (same origin, no CORS).
-    cards = [{**card, "url": city_site_url(options.base_url, slug, _domain(card)) + "/",
-              "network_url": f"{options.base_url}/{slug}/"}
+    cards = [{**card, "network_url": f"{options.base_url}/{slug}/",
+              "url": city_site_url(options.base_url, slug, _domain(card, options)) + "/"}
              for slug in online if (card := _card(state, options.content_dir, slug))]
     task = SiteTask(slug=NETWORK_SLUG, content_dir=options.content_dir.resolve(),
                     output_dir=options.output_dir.resolve(),
@@ -279,9 +279,9 @@ def _build_portal(options: BuildOptions, state: BuildState, plan: Plan,
     return portal
 
 
-def _domain(card: dict[str, object]) -> str | None:
+def _domain(card: dict[str, object], options: BuildOptions) -> str | None:
     domain = card.get("domain")
-    return domain if isinstance(domain, str) and domain else None
+    return domain if options.custom_domains and isinstance(domain, str) and domain else None
 
 
 def _card(state: BuildState, content_dir: Path, slug: str) -> dict[str, object] | None:
@@ -300,7 +300,7 @@ def _task(options: BuildOptions, plan: Plan, slug: str) -> SiteTask:
                     output_dir=options.output_dir.resolve(),
                     settings_file=options.settings_file.resolve(), base_url=options.base_url,
                     network_news=plan.news, now=plan.now, theme_version=plan.theme_version,
-                    strict=options.strict)
+                    strict=options.strict, custom_domains=options.custom_domains)
 
 
 def broadcast_news(network: CityContent, options: BuildOptions) -> list[dict[str, object]]:
