@@ -8,7 +8,10 @@ import json
 import re
 from pathlib import Path
 
+import pytest
+
 from avf.build import BuildOptions, build_network
+from avf.deploy import DeployError, nginx_config
 from tests.conftest import CITY_YAML, FIXED_NOW, TEST_SITE_URL, build, post, write_city
 
 LYON_CARD = CITY_YAML.format(slug="lyon", title="Lyon")
@@ -126,3 +129,23 @@ def test_a_network_built_for_this_machine_keeps_every_city_at_its_sub_path(
     assert f'<a href="{local}/lyon/">AVF Lyon</a>' in (output / "public" / "index.html"
                                                         ).read_text()
     assert not (output / "public" / "lyon" / "robots.txt").exists()
+
+
+def test_the_nginx_configuration_has_one_server_per_domain_and_no_domain_twice(
+        network: Path, tmp_path: Path) -> None:
+    lyon_on(network, "avf-lyon.fr")
+    write_city(network, "rennes")
+    output = tmp_path / "output"
+    assert build(network, output).ok
+    config = nginx_config(output, "127.0.0.1:8000", ["avf.example.org"])
+    assert config.count("server_name avf-lyon.fr;") == 1
+    assert f"root {(output / 'public').resolve()}/lyon;" in config
+    assert config.count("server {") == 2  # the network's and Lyon's: Rennes has no domain
+    with pytest.raises(DeployError, match=r"avf-lyon\.fr"):
+        nginx_config(output, "127.0.0.1:8000", ["avf-lyon.fr"])
+
+    write_city(network, "rennes", card=CITY_YAML.format(slug="rennes", title="Rennes")
+               + 'domain: "avf-lyon.fr"\n')  # a copy-paste mistake
+    assert build(network, output).ok
+    with pytest.raises(DeployError, match="déjà servi"):
+        nginx_config(output, "127.0.0.1:8000", ["avf.example.org"])
