@@ -62,8 +62,10 @@ ACCESSIBILITE_SAVE_AS = "accessibilite/index.html"
 # "404": every site's « Page introuvable », written at its root as Pelican's default
 # `404.html` (a setting named 404_SAVE_AS cannot be written here); the service and nginx
 # send it for a missing address (the city's, else the portal's). Not in the sitemap.
-DIRECT_TEMPLATES = ["index", "tags", "archives", "agenda", "recherche", "contact",
-                    "accessibilite", "404"]
+# A city's home (index.html) is written by the avf_city plugin: paginated over its news,
+# without the events « Prochainement » already shows.
+DIRECT_TEMPLATES = ["tags", "archives", "agenda", "recherche", "contact", "accessibilite",
+                    "404"]
 PAGINATED_TEMPLATES = {"index": 10, "tag": 20}
 PAGINATION_PATTERNS = (
     (1, "{url}", "{save_as}"),

@@ -12,10 +12,13 @@ from collections import defaultdict
 from pathlib import Path
 
 from avf.build.options import PROJECT_ROOT
+from avf.build.publish import online_cities
+from avf.build.state import BuildState
 from avf.service import static_headers as headers
 from avf.service.members import ACCEL_PREFIX
 
 TEMPLATE = PROJECT_ROOT / "deploy" / "nginx" / "avf.conf"
+DOMAIN_TEMPLATE = PROJECT_ROOT / "deploy" / "nginx" / "avf-domain.conf"
 BROTLI_ON = "brotli_static on;  # module: Debian's libnginx-mod-http-brotli-static"
 BROTLI_OFF = "# brotli_static on;  (install libnginx-mod-http-brotli-static, add --brotli)"
 # Values pasted into the configuration: no spaces, quotes, braces or semicolons, so a
@@ -29,16 +32,26 @@ class DeployError(ValueError):
 
 def nginx_config(output_dir: Path, upstream: str, server_names: list[str],
                  listen: str = "80", brotli: bool = False) -> str:
-    """The nginx `upstream`, `map` and `server` blocks serving `output_dir`."""
+    """The nginx `upstream`, `map` and `server` blocks serving `output_dir`: the network's
+    host, and one server per city online with a domain of its own (read from the last
+    build's state, so run this again after a build that gave a city its domain)."""
     public = output_dir.resolve() / "public"
     members = output_dir.resolve() / "members"
+    domains = city_domains(output_dir)
     for name, value in [("--output", str(public)), ("--upstream", upstream),
-                        ("--listen", listen), *(("--server-name", n) for n in server_names)]:
+                        ("--listen", listen), *(("--server-name", n) for n in server_names),
+                        *((f"domain: ({slug})", domain) for slug, domain in domains.items())]:
         if not SAFE_VALUE.match(value):
             raise DeployError(f"{name} : valeur impossible dans une configuration nginx "
                               f"({value!r})")
     if not server_names:
         raise DeployError("--server-name : donnez au moins un nom de domaine")
+    taken = [name.lower() for name in server_names]
+    for slug, domain in domains.items():
+        if domain in taken:
+            raise DeployError(f"le domaine « {domain} » de {slug} est déjà servi par une autre "
+                              "ville ou par le réseau : corrigez son city.yaml")
+        taken.append(domain)
     values = {
         "UPSTREAM": upstream, "LISTEN": listen, "SERVER_NAME": " ".join(server_names),
         "PUBLIC_DIR": str(public), "MEMBERS_DIR": str(members),
@@ -48,10 +61,29 @@ def nginx_config(output_dir: Path, upstream: str, server_names: list[str],
         "SECURITY_HEADERS": _security_headers(),
         "FEED_LOCATIONS": _feed_locations(),
     }
-    text = TEMPLATE.read_text(encoding="utf-8")
+    servers = [_fill(DOMAIN_TEMPLATE.read_text(encoding="utf-8"),
+                     {**values, "CITY": slug, "DOMAIN": domain})
+               for slug, domain in domains.items()]
+    return _fill(TEMPLATE.read_text(encoding="utf-8"),
+                 {**values, "DOMAIN_SERVERS": "".join(servers)})
+
+
+def city_domains(output_dir: Path) -> dict[str, str]:
+    """{city slug: its own domain} for the cities online whose published card names one."""
+    state = BuildState(output_dir)
+    domains = {}
+    for slug in sorted(online_cities(output_dir)):
+        city = state.city(slug)
+        domain = city.card.get("domain") if city is not None and city.card else None
+        if isinstance(domain, str) and domain:
+            domains[slug] = domain
+    return domains
+
+
+def _fill(template: str, values: dict[str, str]) -> str:
     for name, value in values.items():
-        text = text.replace(f"@{name}@", value)
-    return text
+        template = template.replace(f"@{name}@", value)
+    return template
 
 
 def _types() -> str:

@@ -144,7 +144,8 @@ def test_agenda_is_valid_icalendar(built) -> None:
     assert "LOCATION:Musée des Confluences" in ics
     assert all(len(line.encode()) <= 75 for line in ics.split("\r\n"))
     agenda = (output / "public" / "lyon" / "agenda" / "index.html").read_text()
-    assert "samedi 5 décembre 2026, de 14 h à 17 h" in agenda
+    # Times never wrap inside (« 14 h » holds a no-break space).
+    assert "samedi 5 décembre 2026, de 14\u00a0h à 17\u00a0h" in agenda
 
 
 def test_each_public_event_has_its_own_calendar_file(built) -> None:

@@ -18,6 +18,7 @@ from avf.content.activity import DORMANT_AFTER
 from avf.service import create_app
 from avf.service.contact_form import FIELDS, TRAP
 from tests.conftest import (
+    FIXED_NOW,
     SAMPLE_CONTENT,
     TEST_SITE_URL,
     build,
@@ -208,6 +209,83 @@ def test_a_city_silent_for_six_months_turns_dormant_by_itself(network: Path) -> 
     assert "Bienvenue à AVF Rennes" in text
     assert "Nos dernières actualités" in text and "Pique-nique" in text
     assert DORMANT_AFTER.days == 183
+
+
+# --- Each post once on the home; past events leave it ---------------------------------
+
+SOON = """
+    event:
+      start: 2026-12-05 14:00
+      end: 2026-12-05 17:00
+"""
+
+
+def _home_sections(home: Path) -> dict[str, list[str]]:
+    """Titles of the post cards under each <h2> of a home page."""
+    sections: dict[str, list[str]] = {}
+    for part in html.unescape(home.read_text()).split("<h2 ")[1:]:
+        heading = part.split(">", 1)[1].split("<", 1)[0]
+        sections[heading] = re.findall(r'<h3><a href="[^"]+">([^<]+)</a></h3>', part)
+    return sections
+
+
+def test_the_home_shows_each_post_once_and_drops_an_event_once_past(network: Path) -> None:
+    write_city(network, "rennes", {
+        "posts/2026-11-10-balade.md": post("Balade au Thabor", date="2026-11-10", extra=SOON),
+        "posts/2026-11-02-bilan.md": post("Bilan de saison", date="2026-11-02"),
+    })
+    output = network.parent / "output"
+    home = output / "public" / "rennes" / "index.html"
+
+    def build_at(now: str) -> list[str]:
+        result = build_network(BuildOptions(content_dir=network, output_dir=output, jobs=1,
+                                            site_url=TEST_SITE_URL, now=now))
+        assert result.ok
+        return [r.slug for r in result.results]
+
+    assert build_at("2026-12-01T12:00:00+01:00") == ["rennes"]
+    sections = _home_sections(home)
+    assert sections["Prochainement"] == ["Balade au Thabor"]
+    assert sections["Actualités"] == ["Bilan de saison"]  # the event is not repeated
+    # The nightly build after the event's end: it leaves the home, stays in the agenda.
+    assert build_at("2026-12-05T18:00:00+01:00") == ["rennes"]
+    sections = _home_sections(home)
+    assert "Prochainement" not in sections and sections["Actualités"] == ["Bilan de saison"]
+    agenda = html.unescape((output / "public" / "rennes" / "agenda" / "index.html").read_text())
+    assert "Balade au Thabor" in agenda.split("Événements passés")[-1]
+    assert "Balade au Thabor" in (output / "public" / "rennes" / "archives.html").read_text()
+
+
+def test_a_city_whose_only_posts_are_past_events_still_gets_a_useful_home(
+        network: Path) -> None:
+    write_city(network, "rennes", {
+        "posts/2026-11-10-balade.md": post("Balade au Thabor", date="2026-11-10", extra=SOON)})
+    output = network.parent / "output"
+    assert build_network(BuildOptions(content_dir=network, output_dir=output, jobs=1,
+                                      site_url=TEST_SITE_URL,
+                                      now="2026-12-10T12:00:00+01:00")).ok
+    home = html.unescape((output / "public" / "rennes" / "index.html").read_text())
+    assert "Bienvenue à AVF Rennes" in home  # not dormant, but nothing to show: how to reach us
+    assert 'id="actualites"' not in home and 'id="prochainement"' not in home
+    assert home.count('id="nous-trouver"') == 1
+
+
+def test_news_pages_after_the_first_list_news_only(network: Path) -> None:
+    posts = {f"posts/2026-10-{day:02d}-nouvelle-{day}.md": post(f"Nouvelle {day}",
+                                                                 date=f"2026-10-{day:02d}")
+             for day in range(1, 13)}
+    posts["posts/2026-11-10-balade.md"] = post("Balade au Thabor", date="2026-11-10",
+                                                extra=SOON)
+    write_city(network, "rennes", posts)
+    output = network.parent / "output"
+    assert build_network(BuildOptions(content_dir=network, output_dir=output, jobs=1,
+                                      site_url=TEST_SITE_URL, now=FIXED_NOW)).ok
+    first = _home_sections(output / "public" / "rennes" / "index.html")
+    second = _home_sections(output / "public" / "rennes" / "index-2.html")
+    assert first["Prochainement"] == ["Balade au Thabor"]
+    assert len(first["Actualités"]) == 10 and "Prochainement" not in second
+    assert sorted(first["Actualités"] + second["Actualités"]) == sorted(
+        f"Nouvelle {day}" for day in range(1, 13))
 
 
 def _card(slug: str) -> dict[str, object]:

@@ -446,3 +446,22 @@ def test_a_card_never_valid_closes_the_form_with_a_french_explanation(
         response = service.client.get("/contact/lyon")
         assert response.status_code == 503
         assert "momentanément indisponible" in text_of(response)
+
+
+def test_a_city_on_its_own_domain_may_post_from_there_and_only_there(
+        tmp_path: Path, smtp_server: SmtpCapture) -> None:
+    content = tmp_path / "content"
+    write_city(content, "lyon", card=CARD + 'domain: "avf-lyon.fr"\n')
+    write_city(content, "rennes")
+    with start(tmp_path, content, smtp_server, run_workers=False) as service:
+        own = {"Origin": "https://avf-lyon.fr"}
+        assert from_city_site(service.client, headers=own).status_code == 303
+        assert from_city_site(service.client, headers={
+            "Referer": "https://avf-lyon.fr/contact/"}).status_code == 303
+        assert from_city_site(service.client).status_code == 303  # its sub-path still posts
+        # Another city, the plain-HTTP origin or a look-alike host get nothing through.
+        for city, origin in [("rennes", "https://avf-lyon.fr"), ("lyon", "http://avf-lyon.fr"),
+                             ("lyon", "https://avf-lyon.fr.evil.example")]:
+            refused = from_city_site(service.client, city, headers={"Origin": origin})
+            assert refused.status_code == 403, (city, origin)
+        assert len(stored(service.engine, contact_messages)) == 3

@@ -26,13 +26,23 @@ from avf.deploy import nginx_config
 from avf.service import create_app
 from avf.service.members import ACCEL_PREFIX
 from tests.auth_helpers import add_person, browser, sign_in
-from tests.conftest import build, free_port, post, service_settings, serving, write, write_city
+from tests.conftest import (
+    CITY_YAML,
+    build,
+    free_port,
+    post,
+    service_settings,
+    serving,
+    write,
+    write_city,
+)
 
 NGINX = shutil.which("nginx") or next(
     (path for path in ("/usr/sbin/nginx", "/usr/local/sbin/nginx") if os.access(path, os.X_OK)),
     None)
 BROTLI_MODULE = Path("/usr/lib/nginx/modules/ngx_http_brotli_static_module.so")
 MEMBER_SECRET = "Compte rendu du bureau, réservé aux adhérents"
+ANNECY_DOMAIN = "avf-annecy.test"  # `domain:` in its city.yaml: a server of its own
 
 MAIN_CONFIG = """\
 {user}
@@ -75,6 +85,9 @@ def site(tmp_path_factory: pytest.TempPathFactory, nginx_binary: str) -> Path:
                                            body=MEMBER_SECRET),
     })
     write_city(content, "rennes", {"posts/2026-10-01-a.md": post("Rennes")})
+    write_city(content, "annecy", {"posts/2026-10-01-lac.md": post("Tour du lac")},
+               card=CITY_YAML.format(slug="annecy", title="Annecy")
+               + f'domain: "{ANNECY_DOMAIN}"\n')
     media = content / "lyon" / "media"
     write(media / "plan.svg", '<svg xmlns="http://www.w3.org/2000/svg"><script>alert(1)'
                               "</script></svg>")
@@ -151,7 +164,8 @@ def get(port: int, path: str, method: str = "GET", **headers: str,
     """A request whose path is sent byte for byte; headers by lower-case name."""
     connection = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
     try:
-        connection.putrequest(method, path, skip_accept_encoding=True)
+        connection.putrequest(method, path, skip_accept_encoding=True,
+                              skip_host="Host" in headers)
         for name, value in headers.items():
             connection.putheader(name.replace("_", "-"), value)
         connection.endheaders()
@@ -368,3 +382,31 @@ def test_the_command_refuses_values_that_would_break_the_configuration(
     assert main(["deploy", "nginx-config", *[part for pair in arguments.items()
                                              for part in pair]]) == 2
     assert "valeur impossible dans une configuration nginx" in capsys.readouterr().err
+
+
+def test_a_city_with_its_own_domain_is_served_at_that_domain_s_root(nginx: int,
+                                                                   site: Path) -> None:
+    host = {"Host": ANNECY_DOMAIN}
+    status, headers, body = get(nginx, "/", **host)
+    assert status == 200 and "Tour du lac" in body.decode()
+    assert '<link rel="canonical" href="https://avf-annecy.test/">' in body.decode()
+    assert headers["cache-control"] == "no-cache" and "x-content-type-options" in headers
+    stylesheet = re.search(r'href="https://avf-annecy.test(/theme/[^"]+\.css)"', body.decode())
+    assert stylesheet, "the theme is taken from the city's own domain"
+    status, headers, _ = get(nginx, stylesheet[1], **host)
+    assert status == 200 and "immutable" in headers["cache-control"]
+    assert headers["content-type"].startswith("text/css")
+    assert get(nginx, "/actualites/lac.html", **host)[0] == 200
+    assert get(nginx, "/robots.txt", **host)[2].decode().endswith(
+        "Sitemap: https://avf-annecy.test/sitemap.xml\n")
+    assert get(nginx, "/agenda", **host)[1]["location"] == "/agenda/"
+    gzipped = get(nginx, "/", Accept_Encoding="gzip", **host)[1]
+    assert gzipped["content-encoding"] == "gzip"
+
+    missing = get(nginx, "/perdu.html", **host)
+    assert missing[0] == 404 and "Page introuvable" in missing[2].decode()
+    # Only the city lives there: not the other cities, the members' area nor dot paths.
+    for path in ("/lyon/", "/membres/annecy/", "/.state/index.json", "/annecy/"):
+        assert get(nginx, path, **host)[0] == 404, path
+    # Its sub-path on the network's host still answers, with the same page.
+    assert get(nginx, "/annecy/")[2] == body

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from dataclasses import replace
 from pathlib import Path
-from urllib.parse import unquote, urlparse
+from urllib.parse import unquote, urljoin, urlparse
 
 import pytest
 from starlette.testclient import TestClient
@@ -84,6 +84,8 @@ def test_every_internal_link_resolves(sample: Path, tmp_path: Path) -> None:
         if page.suffix != ".html":
             continue
         for link in _LINK.findall(page.read_text()):
+            if not link.startswith(("#", "tel:", "mailto:")):  # relative: from the page
+                link = urljoin(f"{TEST_SITE_URL}/{page.relative_to(public).as_posix()}", link)
             url = urlparse(link)
             if link.startswith(("#", "tel:", "mailto:")) or (
                     url.netloc and f"{url.scheme}://{url.netloc}" != TEST_SITE_URL):

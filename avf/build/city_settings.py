@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from avf.content import NETWORK_SLUG
-from avf.content.model import City
+from avf.content.model import City, city_site_url
 
 
 @dataclass(frozen=True)
@@ -26,6 +26,7 @@ class SiteTask:
     strict: bool = False  # warnings fail the site (`avf build --strict`)
     search: bool = True  # index the site with Pagefind
     precompress: bool = True  # write .gz/.br siblings of its text files
+    custom_domains: bool = True  # cities' own domains are used (BuildOptions.custom_domains)
 
     @property
     def is_portal(self) -> bool:
@@ -38,16 +39,24 @@ class SiteTask:
 
 
 def city_overrides(task: SiteTask, city: City, release: Path) -> dict[str, object]:
-    """Settings that make the shared settings build `city` into `release`."""
-    site_url = f"{task.base_url}/{city.slug}"
+    """Settings that make the shared settings build `city` into `release`.
+
+    A city with a `domain:` of its own gets it as SITEURL (every address of its pages,
+    feeds, agendas and sitemap) and takes the theme from that domain's `/theme/` (nginx
+    serves it there, see avf/deploy.py): no second host to reach before the first paint.
+    """
+    domain = city.domain if task.custom_domains else None
+    site_url = city_site_url(task.base_url, city.slug, domain)
+    theme_url = _theme_url(site_url if domain else task.base_url, task.theme_version)
     return {
         **_common(task, release),
+        "THEME_URL": theme_url,
         "PATH": str(task.content_dir / city.slug),
         "SITEURL": site_url,
         "FEED_DOMAIN": site_url,
         "SITENAME": city.name,
         "SITESUBTITLE": city.tagline or "",
-        "AVF_CITY": city.public_card(),  # never the email address
+        "AVF_CITY": {**city.public_card(), "domain": domain},  # never the email address
         "AVF_MEMBERS_URL": f"{task.base_url}/membres/{city.slug}",
         "AVF_NETWORK_NEWS": task.network_news,
     }
@@ -84,12 +93,16 @@ def _network_folder(task: SiteTask, release: Path) -> Path:
     return empty
 
 
+def _theme_url(root: str, version: str) -> str:
+    return f"{root}/theme/{version}".rstrip("/")
+
+
 def _common(task: SiteTask, release: Path) -> dict[str, object]:
     overrides: dict[str, object] = {
         "OUTPUT_PATH": str(release / "public"),
         "AVF_MEMBERS_OUTPUT": str(release / "members"),
         "AVF_NETWORK_URL": task.base_url,
-        "THEME_URL": f"{task.base_url}/theme/{task.theme_version}".rstrip("/"),
+        "THEME_URL": _theme_url(task.base_url, task.theme_version),
         "SITE_BASE_URL": task.base_url,
         "CACHE_CONTENT": False,
         # Media are copied, never hard-linked: output files become shared objects

@@ -36,6 +36,7 @@ from avf.build.state import (
 )
 from avf.content import NETWORK_SLUG, CityContent, discover_cities, load_network
 from avf.content.cards import read_city_card
+from avf.content.model import city_site_url
 from avf.content.problems import ContentError
 
 NETWORK_NEWS_ON_CITY_HOMES = 5
@@ -256,8 +257,12 @@ def _build_portal(options: BuildOptions, state: BuildState, plan: Plan,
     is_online = (options.output_dir / "public" / "index.html").exists()
     if portal_print == state.portal and is_online and not options.force:
         return None
-    cards = [{**card, "url": f"{options.base_url}/{slug}/"} for slug in online
-             if (card := _card(state, options.content_dir, slug))]
+    # `url`: the city's public address (its own domain when it has one), for the
+    # directory, the map and the sitemap index; `network_url`: its sub-path on the
+    # network's host, where the portal's search fetches its index (same origin, no CORS).
+    cards = [{**card, "network_url": f"{options.base_url}/{slug}/",
+              "url": city_site_url(options.base_url, slug, _domain(card, options)) + "/"}
+             for slug in online if (card := _card(state, options.content_dir, slug))]
     task = SiteTask(slug=NETWORK_SLUG, content_dir=options.content_dir.resolve(),
                     output_dir=options.output_dir.resolve(),
                     settings_file=options.settings_file.resolve(), base_url=options.base_url,
@@ -278,6 +283,11 @@ def _build_portal(options: BuildOptions, state: BuildState, plan: Plan,
     return portal
 
 
+def _domain(card: dict[str, object], options: BuildOptions) -> str | None:
+    domain = card.get("domain")
+    return domain if options.custom_domains and isinstance(domain, str) and domain else None
+
+
 def _card(state: BuildState, content_dir: Path, slug: str) -> dict[str, object] | None:
     """The card of the city's release online; from its city.yaml if the state is lost."""
     city = state.city(slug)
@@ -295,7 +305,7 @@ def _task(options: BuildOptions, plan: Plan, slug: str) -> SiteTask:
                     settings_file=options.settings_file.resolve(), base_url=options.base_url,
                     network_news=plan.news, now=plan.now, theme_version=plan.theme_version,
                     strict=options.strict, search=options.search,
-                    precompress=options.precompress)
+                    precompress=options.precompress, custom_domains=options.custom_domains)
 
 
 def broadcast_news(network: CityContent, options: BuildOptions) -> list[dict[str, object]]:

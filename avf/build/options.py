@@ -7,9 +7,11 @@ import runpy
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
+from urllib.parse import urlsplit
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 DEFAULT_SETTINGS = PROJECT_ROOT / "pelicanconf.py"
+LOCAL_HOSTS = frozenset({"127.0.0.1", "localhost", "::1", "0.0.0.0"})
 
 
 @dataclass(frozen=True)
@@ -54,3 +56,11 @@ class BuildOptions:
     def base_url(self) -> str:
         url = self.site_url or str(self.base_settings.get("SITE_BASE_URL", ""))
         return url.rstrip("/")
+
+    @property
+    def custom_domains(self) -> bool:
+        """Whether cities' own domains (`domain:` in city.yaml) address their sites: yes,
+        unless the network is built for this machine (`avf serve`, `avf watch`, a local
+        preview), where no such domain leads: every city then stays at its sub-path. It
+        follows from `base_url`, which every city's fingerprint already holds."""
+        return (urlsplit(self.base_url).hostname or "") not in LOCAL_HOSTS

@@ -61,6 +61,10 @@ class City:
     # Members may comment the public posts too (member-only posts always take comments).
     comments_on_public_posts: bool = False
 
+    def site_url(self, base_url: str) -> str:
+        """Where the city's site lives: the root of its own domain, else its sub-path."""
+        return city_site_url(base_url, self.slug, self.domain)
+
     def public_card(self) -> dict[str, object]:
         """Everything a public page may show: the card without the email address."""
         return {
@@ -85,6 +89,14 @@ class City:
             "network_news": self.network_news,
             "comments_on_public_posts": self.comments_on_public_posts,
         }
+
+
+def city_site_url(base_url: str, slug: str, domain: str | None) -> str:
+    """A city's public address without the final slash: `https://<domain>` when its card
+    names a domain of its own (served at that domain's root, always over HTTPS), else
+    `<base_url>/<slug>` — which keeps answering too (docs/architecture.md, *Custom
+    domains*)."""
+    return f"https://{domain}" if domain else f"{base_url.rstrip('/')}/{slug}"
 
 
 @dataclass(frozen=True)

@@ -57,7 +57,9 @@ async def contact_page(request: Request) -> Response:
 
 async def send_message(request: Request) -> Response:
     city = _city(request)
-    posted = await protected_form(request, token=False)  # Origin, for every post
+    # Origin, for every post: the service's own, or the city's domain (its static page).
+    own_site = (city.site_url(""),) if city.domain else ()
+    posted = await protected_form(request, token=False, origins=own_site)
     if csrf.FIELD in posted:
         await protected_form(request)  # the service's own page: its token must match too
     if caught_a_robot(posted):
@@ -78,7 +80,7 @@ async def send_message(request: Request) -> Response:
                            {"values": form.values}, status_code=429)
         response.headers["Retry-After"] = str(RETRY_AFTER)
         return response
-    site_url = f"{rt.settings.public_url}/{city.slug}/"
+    site_url = f"{city.site_url(rt.settings.public_url)}/"
     await run_in_threadpool(relay_message, rt.engine, city, form.message(), site_url)
     rt.mail.wake()
     return _to_thanks(city)

@@ -19,7 +19,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import secrets
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Collection
 from dataclasses import dataclass
 from urllib.parse import parse_qsl, urlsplit
 
@@ -84,11 +84,13 @@ class CsrfMiddleware:
         await self.app(scope, receive, send_with_cookie)
 
 
-async def protected_form(request: Request, token: bool = True) -> FormData:
+async def protected_form(request: Request, token: bool = True,
+                         origins: Collection[str] = ()) -> FormData:
     """The posted form, once its Origin (and, unless `token=False`, its token) is checked;
     403 with a French explanation otherwise. Only URL-encoded forms (no file) are read
-    here, and at most MAX_FORM_BYTES of them, however the body is sent (chunked too)."""
-    if not same_origin(request):
+    here, and at most MAX_FORM_BYTES of them, however the body is sent (chunked too).
+    `origins` (`https://host`) may post it too: a city's site served from its own domain."""
+    if not (same_origin(request) or from_origins(request, origins)):
         raise HTTPException(403, REFUSED)
     form = await _urlencoded_form(request)
     if token:
@@ -193,6 +195,15 @@ async def _urlencoded_form(request: Request) -> FormData:
         raise HTTPException(400) from None
     request.state.posted_form = FormData(fields)
     return request.state.posted_form  # type: ignore[no-any-return]
+
+
+def from_origins(request: Request, origins: Collection[str]) -> bool:
+    """The request comes from a page of one of `origins` (`scheme://host[:port]`)."""
+    source = request.headers.get("origin") or request.headers.get("referer")
+    if not source or source == "null" or not origins:
+        return False
+    parts = urlsplit(source)
+    return f"{parts.scheme}://{parts.netloc}".lower() in {origin.lower() for origin in origins}
 
 
 def same_origin(request: Request) -> bool:

@@ -6,6 +6,7 @@ Servers often lack the fr_FR locale; these names are spelled out so every site s
 
 from __future__ import annotations
 
+import re
 from datetime import date, datetime
 from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
@@ -63,6 +64,16 @@ def iso(moment: date) -> str:
     return moment.isoformat()
 
 
-FILTERS = {"date_fr": date_fr, "time_fr": time_fr, "event_when": event_when, "iso": iso,
+def unbroken_times(text: str) -> str:
+    """« 14 h 30 » and « 14 h » held on one line (no-break spaces): a phone-width card
+    must not leave « 14 » at the end of one line and « h 30 » on the next."""
+    return _TIME.sub(lambda found: found.group(0).replace(" ", NO_BREAK_SPACE), text)
+
+
+NO_BREAK_SPACE = "\u00a0"
+_TIME = re.compile(r"\b\d{1,2} h(?: \d{2})?\b")
+
+FILTERS = {"date_fr": date_fr, "unbroken_times": unbroken_times, "time_fr": time_fr,
+           "event_when": event_when, "iso": iso,
            "directory_words": directory_words, "france_map": france_map,
            "overseas": overseas}

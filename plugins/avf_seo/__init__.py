@@ -10,8 +10,9 @@ gives the same bytes (incremental builds equal cold ones).
 
 The portal writes `sitemap.xml` as the index of `sitemap-reseau.xml` (its own pages and
 news) and of each online city's `sitemap.xml`; it is rebuilt whenever the set of cities
-online changes, so the index follows. Custom domains (`domain:` in city.yaml) are future
-work: addresses use SITEURL.
+online changes, so the index follows; a city with a domain of its own is listed at that
+domain. Such a city is served at its domain's root, so it also gets its own `robots.txt`
+(nothing of the service lives on that host: everything is allowed) naming its sitemap.
 """
 
 from __future__ import annotations
@@ -45,8 +46,11 @@ def write_sitemaps(generators: list[Any]) -> None:
     settings = articles.settings
     output = Path(settings["OUTPUT_PATH"])
     entries = site_entries(settings, articles, pages)
-    if settings.get("AVF_CITY"):
+    city = settings.get("AVF_CITY")
+    if city:
         _write(output / SITEMAP, urlset(entries))
+        if city.get("domain"):
+            _write(output / ROBOTS, domain_robots(settings["SITEURL"].rstrip("/")))
         return
     # The portal: its own sitemap, the network's index and robots.txt.
     base = settings["SITEURL"].rstrip("/")
@@ -114,6 +118,11 @@ def sitemap_index(sitemaps: list[str]) -> str:
 def robots(base: str) -> str:
     rules = "\n".join(f"Disallow: {path}" for path in DISALLOWED)
     return f"User-agent: *\n{rules}\nAllow: /\n\nSitemap: {base}/{SITEMAP}\n"
+
+
+def domain_robots(site: str) -> str:
+    """robots.txt at the root of a city's own domain: only its static site lives there."""
+    return f"User-agent: *\nAllow: /\n\nSitemap: {site}/{SITEMAP}\n"
 
 
 def w3c(moment: datetime) -> str:

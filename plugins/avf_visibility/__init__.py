@@ -124,8 +124,10 @@ def write_events_data(generator: Any, articles: list[Any]) -> None:
 
 
 def _path_of(settings: dict[str, Any]) -> Any:
-    """A content's URL as a path from the site's root."""
-    public_root = urlsplit(settings["SITEURL"]).path.rstrip("/")
+    """A content's URL as a path on the network's host, where the service shows it: a
+    public page by its sub-path (`/lyon/…`), even when the city has a domain of its own."""
+    network_root = urlsplit(settings["SITE_BASE_URL"]).path.rstrip("/")
+    public_root = f"{network_root}/{settings['AVF_CITY']['slug']}"
 
     def path_of(content: Any) -> str:
         if is_members_only(content):

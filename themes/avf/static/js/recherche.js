@@ -7,7 +7,9 @@
   var cities = JSON.parse(element.getAttribute("data-recherche-villes") || "[]");
   new PagefindUI({
     element: "#recherche",
-    bundlePath: element.getAttribute("data-recherche-index"),
+    // Relative to this page: the host that served it (a city's own domain or its
+    // sub-path on the network's host) serves its index too.
+    bundlePath: new URL(element.getAttribute("data-recherche-index"), document.baseURI).href,
     mergeIndex: cities.map(function (url) { return { bundlePath: url + "pagefind/" }; }),
     showSubResults: true,
     autofocus: true,
