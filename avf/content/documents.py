@@ -26,7 +26,7 @@ POST_FIELDS = ("title", "date", "slug", "modified", "status", "visibility", "tag
 PAGE_FIELDS = ("title", "date", "slug", "modified", "status", "visibility", "summary",
                "image", "image_alt", "author", "order")
 NETWORK_POST_FIELDS = (*POST_FIELDS, "broadcast")
-EVENT_FIELDS = ("start", "end", "place", "registration", "capacity", "hide_when_past")
+EVENT_FIELDS = ("start", "end", "place", "registration", "capacity")
 STATUSES = ("draft", "review", "published", "unpublished")
 VISIBILITIES = ("public", "members")
 
@@ -48,8 +48,7 @@ STATUS_ALIASES = {"brouillon": "draft", "a relire": "review", "relecture": "revi
 VISIBILITY_ALIASES = {"membres": "members", "adherents": "members", "prive": "members",
                       "reserve": "members", "tous": "public", "publique": "public"}
 EVENT_ALIASES = {"debut": "start", "fin": "end", "lieu": "place", "inscription": "registration",
-                 "places": "capacity", "capacite": "capacity", "adresse": "place",
-                 "masquer-apres": "hide_when_past", "retirer-apres": "hide_when_past"}
+                 "places": "capacity", "capacite": "capacity", "adresse": "place"}
 
 _DATED_NAME = re.compile(r"^\d{4}-\d{2}-\d{2}-")
 
@@ -249,6 +248,4 @@ def _read_event(front: FrontMatter, shown_as: str) -> Event:
         if "registration" in raw else False,
         capacity=read_int(raw["capacity"], place("capacity"), minimum=1)
         if raw.get("capacity") is not None else None,
-        hide_when_past=read_bool(raw["hide_when_past"], place("hide_when_past"))
-        if "hide_when_past" in raw else False,
     )

@@ -109,8 +109,6 @@ class Event:
     place: str | None = None
     registration: bool = False
     capacity: int | None = None
-    # Leaves the city's home page (news list) once over; its own page and the agenda stay.
-    hide_when_past: bool = False
 
     @property
     def finishes(self) -> datetime:

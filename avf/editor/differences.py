@@ -32,7 +32,6 @@ FIELD_LABELS = {
     "broadcast": "Diffusion au réseau", "event.start": "Début de l'événement",
     "event.end": "Fin de l'événement", "event.place": "Lieu de l'événement",
     "event.registration": "Inscriptions", "event.capacity": "Nombre de places",
-    "event.hide_when_past": "Retirer de l'accueil une fois passé",
     "name": "Nom de l'association", "city": "Ville", "postal_code": "Code postal",
     "postal_codes": "Codes postaux", "department": "Département",
     "department_code": "Numéro du département", "region": "Région",

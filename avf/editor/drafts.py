@@ -21,7 +21,7 @@ from avf.editor.yaml_text import dump_yaml
 FIELD_ORDER = ("title", "date", "modified", "slug", "status", "visibility", "author",
                "category", "tags", "summary", "image", "image_alt", "order", "broadcast",
                "event")
-EVENT_ORDER = ("start", "end", "place", "registration", "capacity", "hide_when_past")
+EVENT_ORDER = ("start", "end", "place", "registration", "capacity")
 
 
 class DraftError(Exception):

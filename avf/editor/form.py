@@ -44,7 +44,6 @@ def form_values(draft: Draft) -> dict[str, str]:
     values["event_place"] = _text(event.get("place"))
     values["event_registration"] = "1" if _truthy(event.get("registration")) else ""
     values["event_capacity"] = _text(event.get("capacity"))
-    values["event_hide_when_past"] = "1" if _truthy(event.get("hide_when_past")) else ""
     values["body"] = draft.body
     return values
 
@@ -86,10 +85,6 @@ def _event(form: Mapping[str, str], previous: object) -> dict[str, object]:
     else:
         event.pop("registration", None)
         event.pop("capacity", None)
-    if form.get("event_hide_when_past"):
-        event["hide_when_past"] = "true"
-    else:
-        event.pop("hide_when_past", None)
     return event
 
 

@@ -31,7 +31,6 @@ FIELD_OF = {
     "event": "event_start_date", "event.start": "event_start_date",
     "event.end": "event_end_date", "event.place": "event_place",
     "event.registration": "event_registration", "event.capacity": "event_capacity",
-    "event.hide_when_past": "event_hide_when_past",
 }
 # What the page says after an action (`?fait=…`): fixed texts, never echoed input.
 DONE = {
