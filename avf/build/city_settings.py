@@ -24,6 +24,7 @@ class SiteTask:
     now: str | None = None
     theme_version: str = ""
     strict: bool = False  # warnings fail the site (`avf build --strict`)
+    preview: bool = False  # the editor's preview: no search index, not stored for publishing
 
     @property
     def is_portal(self) -> bool:

@@ -113,6 +113,8 @@ def _build(task: SiteTask) -> CityResult:
         return CityResult(task.slug, "failed", errors=errors,
                           warnings=[] if task.strict else warnings)
     indexing = time.perf_counter()
+    if task.preview:  # never published: no index, no shared objects
+        return CityResult(task.slug, "ok", warnings=warnings, release=str(release))
     try:
         index_site(release / "public")  # never release/members: member pages stay unindexed
     except SearchIndexError as error:

@@ -22,6 +22,10 @@ from avf.service import (
     contact,
     dashboard,
     directory_pages,
+    editor_photos,
+    editor_preview,
+    editor_static,
+    editor_writing,
     errors,
     group_pages,
     hooks,
@@ -92,6 +96,12 @@ def create_app(settings: ServiceSettings) -> Starlette:
         *profile_pages.routes,
         *unsubscribe.routes,
         *privacy.routes,
+        # The web editor's writing aids (autosave, photos, preview, help, its bundle):
+        # before the editor's own pages, whose /editeur/{city}/ would take /editeur/aide/.
+        *editor_static.routes,
+        *editor_writing.routes,
+        *editor_photos.routes,
+        *editor_preview.routes,
         # Before members.routes: its catch-all would take every /membres/<city>/ path.
         *member_admin.routes,
         *comments.routes,
@@ -108,7 +118,9 @@ def create_app(settings: ServiceSettings) -> Starlette:
         *dashboard.routes,
         Mount("/", app=PublicFiles(settings.output_dir)),  # last: everything else
     ]
-    middleware = [Middleware(CsrfMiddleware, secret=settings.secret_key,  # type: ignore[arg-type]
+    state.templates.environment.globals["editor_writing"] = editor_writing.writing_context
+    middleware = [Middleware(editor_static.EditorPolicy),
+                  Middleware(CsrfMiddleware, secret=settings.secret_key,  # type: ignore[arg-type]
                              secure=settings.production),
                   Middleware(PersonMiddleware, engine=engine,  # type: ignore[arg-type]
                              cookie=SessionCookie(settings.secret_key, settings.production))]
@@ -118,4 +130,5 @@ def create_app(settings: ServiceSettings) -> Starlette:
     app.state.runtime = state
     app.state.link_sender = links
     app.state.news = news
+    app.state.editor_bundle = editor_static.EditorBundle()
     return app
