@@ -17,6 +17,8 @@ export function mountAutosave(form, writing, editorApi) {
   let leaving = false
 
   const values = () => {
+    const key = form.elements.autosave_key
+    if (key && !key.value) key.value = randomKey() // a new text: its row until it is saved
     const params = new URLSearchParams()
     for (const [name, value] of new FormData(form)) {
       if (typeof value === 'string' && name !== 'action' && !name.startsWith('photo')) {
@@ -107,7 +109,10 @@ function offerRecovery(form, writing, editorApi, readLocal, forgetLocal, current
   const local = readLocal()
   const committedAt = Number(writing.dataset.committedAt || 0)
   let offer = null
-  if (fromServer) offer = { values: new URLSearchParams(fromServer.values), when: fromServer.when }
+  if (fromServer) {
+    offer = { values: new URLSearchParams(fromServer.values), when: fromServer.when }
+    if (fromServer.key) offer.values.set('autosave_key', fromServer.key)
+  }
   if (local && local.values !== current && (local.base || '') === (writing.dataset.base || '')
       && local.savedAt > committedAt && (!offer || local.savedAt > offer.when)) {
     offer = { values: new URLSearchParams(local.values), when: local.savedAt }
@@ -139,8 +144,12 @@ function offerRecovery(form, writing, editorApi, readLocal, forgetLocal, current
 
 function fill(form, values, editorApi) {
   const names = new Set(values.keys())
+  if (values.get('autosave_key') && form.elements.autosave_key && !form.elements.path?.value) {
+    form.elements.autosave_key.value = values.get('autosave_key')
+  }
   for (const element of form.elements) {
-    if (!element.name || ['csrf_token', 'base', 'path', 'action', 'kind'].includes(element.name)
+    if (!element.name || ['csrf_token', 'base', 'path', 'action', 'kind', 'autosave_key']
+      .includes(element.name)
         || element.name.startsWith('photo')) continue
     if (element.type === 'checkbox') {
       element.checked = values.getAll(element.name).includes(element.value)
@@ -152,6 +161,11 @@ function fill(form, values, editorApi) {
   }
   if (editorApi.body) editorApi.body.setMarkdown(values.get('body') || '')
   editorApi.tags?.refresh()
+}
+
+function randomKey() {
+  const bytes = crypto.getRandomValues(new Uint8Array(18))
+  return btoa(String.fromCharCode(...bytes)).replace(/\+/g, '-').replace(/\//g, '_')
 }
 
 function readJson(script) {

@@ -12,7 +12,6 @@ import json
 import re
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from urllib.parse import urlencode
 
 from sqlalchemy import Connection, Engine, delete, insert, select, update
 
@@ -51,7 +50,7 @@ class Autosave:
     def as_json(self) -> str:
         """What the edit page's script reads to fill the form back (embedded in the page
         as `application/json`, never run); `<` is escaped so it cannot close the tag."""
-        data = {"values": urlencode(self.form_values()),
+        data = {"values": self.form_values(), "key": self.key,
                 "when": int(self.saved_at.timestamp() * 1000)}
         return json.dumps(data, ensure_ascii=False).replace("<", "\\u003c")
 

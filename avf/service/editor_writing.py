@@ -122,6 +122,19 @@ async def discard(request: Request) -> Response:
     return RedirectResponse(back, status_code=303)
 
 
+def forget_after_save(request: Request, person: Person, file: CityFile,
+                      form: FormData) -> None:
+    """A committed save: the person's unsaved version of the file (and of the new text the
+    form was, `new:<autosave_key>`) is gone. Called by the edit page's action handler."""
+    paths = [file.rel]
+    new = autosave_path("", str(form.get("autosave_key", "")))
+    if new is not None and not form.get("path"):
+        paths.append(new)
+    with runtime(request).engine.begin() as connection:
+        for path in paths:
+            forget_autosave(connection, person.id, file.city, path)
+
+
 def writing_context(request: Request) -> dict[str, object]:
     """What `_writing.html` draws: the bundle's files, the endpoints, and the person's
     unsaved version of the text the page edits (if newer than the committed one). The
