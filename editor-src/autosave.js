@@ -120,6 +120,7 @@ function offerRecovery(form, writing, editorApi, readLocal, forgetLocal, current
   if (!offer || offer.values.toString() === current) return
   const label = banner.querySelector('[data-avf-autosave-when]')
   if (label) label.textContent = frenchMoment(new Date(offer.when))
+  form.prepend(banner) // seen first, above the title: not at the end of a long form
   banner.hidden = false
   banner.querySelector('[data-avf-resume]')?.addEventListener('click', () => {
     fill(form, offer.values, editorApi)

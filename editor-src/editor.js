@@ -19,6 +19,7 @@ async function start() {
       api.body = await mountEditor(body)
     } catch (error) {
       body.hidden = false // the plain textarea still works
+      body.style.display = ''
       console.error('avf editor:', error)
     }
   }

@@ -41,7 +41,7 @@ export function mountPhotos(form, writing, editorApi) {
         form.dispatchEvent(new Event('input', { bubbles: true }))
         say('La photo est enregistrée : c’est maintenant la photo principale de l’article.')
       } else if (editorApi.body) {
-        editorApi.body.insertMarkdown(`\n\n${answer.markdown}\n\n`)
+        editorApi.body.insertImage(answer.path_from_post, answer.alt)
         say('La photo est enregistrée et placée dans le texte.')
       } else {
         const body = form.elements.body

@@ -118,17 +118,30 @@ export async function mountEditor(textarea) {
   // The textarea stays in the form (it carries the Markdown) but out of sight and of the
   // keyboard's way; its label now names the editable area.
   textarea.hidden = true
+  textarea.style.display = 'none' // the theme styles every textarea as a block
   const editable = area.querySelector('[contenteditable]')
   if (editable) {
     editable.setAttribute('role', 'textbox')
     editable.setAttribute('aria-multiline', 'true')
     if (textarea.id) editable.setAttribute('aria-labelledby', labelId(textarea))
   }
+  const sync = () => {
+    textarea.value = editor.action(getMarkdown())
+    textarea.dispatchEvent(new Event('input', { bubbles: true }))
+  }
   return {
     insertMarkdown(markdown) {
       editor.action(insert(markdown))
-      textarea.value = editor.action(getMarkdown())
-      textarea.dispatchEvent(new Event('input', { bubbles: true }))
+      sync()
+    },
+    // A photo at the cursor (the node itself: its description stays its `alt`).
+    insertImage(src, alt) {
+      editor.action((ctx) => {
+        const view = ctx.get(editorViewCtx)
+        const image = imageSchema.type(ctx).create({ src, alt, title: '' })
+        view.dispatch(view.state.tr.replaceSelectionWith(image).scrollIntoView())
+      })
+      sync()
     },
     setMarkdown(markdown) {
       editor.action((ctx) => {
