@@ -27,6 +27,13 @@ from avf.service.editor_static import EditorBundle
 DRAFT = "posts/2026-02-01-brouillon.md"
 REPORTER = "helene@example.org"
 TIMEOUT = 20_000  # milliseconds, for each step
+# The caret is in the list item number `arg` of the text, once that item is drawn.
+CARET_IN_ITEM = """(index) => {
+  const items = document.querySelectorAll('.avf-wysiwyg [contenteditable=true] li')
+  const node = getSelection().anchorNode
+  const element = node && (node.nodeType === 1 ? node : node.parentElement)
+  return items.length > index && element && element.closest('li') === items[index]
+}"""
 SHOTS = Path(os.environ.get("AVF_SCREENSHOTS", "/tmp/avf-editor-shots"))
 
 
@@ -110,10 +117,11 @@ def test_writing_on_a_phone(site: Site, tmp_path: Path) -> None:
             page.get_by_role("button", name="Gras", exact=True).first.click()
             page.keyboard.press("Enter")
             page.get_by_role("button", name="Liste à puces").click()
-            expect(page.locator(".avf-wysiwyg [contenteditable=true] li")).to_have_count(1)
+            page.wait_for_function(CARET_IN_ITEM, arg=0)
             page.keyboard.type("du pain", delay=30)
             page.keyboard.press("Enter")
-            expect(page.locator(".avf-wysiwyg [contenteditable=true] li")).to_have_count(2)
+            # Crepe draws each list item with a component, mounted just after the keystroke.
+            page.wait_for_function(CARET_IN_ITEM, arg=1)
             page.keyboard.type("du fromage", delay=30)
             body = page.locator("textarea#body")
             expect(body).to_have_value(re.compile(r"Venez nombreux \*\*jeudi soir\*\*"))
