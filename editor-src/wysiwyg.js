@@ -1,11 +1,12 @@
 // The WYSIWYG editor (Milkdown Crepe) over the body's <textarea data-avf-editor>: the
 // volunteer sees formatted text, the textarea keeps the Markdown the form sends. Only the
 // features volunteers need: headings, bold/italic, lists, links, quotes, images, tables.
+// Lists are ProseMirror's own (Crepe's list-item feature redraws each item with a Vue
+// component after a keystroke, and lost the next characters typed quickly).
 import { CrepeBuilder } from '@milkdown/crepe/builder'
 import { blockEdit } from '@milkdown/crepe/feature/block-edit'
 import { cursor } from '@milkdown/crepe/feature/cursor'
 import { linkTooltip } from '@milkdown/crepe/feature/link-tooltip'
-import { listItem } from '@milkdown/crepe/feature/list-item'
 import { placeholder } from '@milkdown/crepe/feature/placeholder'
 import { table } from '@milkdown/crepe/feature/table'
 import { toolbar } from '@milkdown/crepe/feature/toolbar'
@@ -72,7 +73,6 @@ export async function mountEditor(textarea) {
   const builder = new CrepeBuilder({ root: area, defaultValue: textarea.value })
   builder
     .addFeature(cursor)
-    .addFeature(listItem)
     .addFeature(linkTooltip, { inputPlaceholder: "Collez l'adresse du lien…" })
     .addFeature(placeholder, { text: 'Écrivez votre texte ici…', mode: 'doc' })
     .addFeature(table)

@@ -126,6 +126,7 @@ def test_writing_on_a_phone(site: Site, tmp_path: Path) -> None:
             body = page.locator("textarea#body")
             expect(body).to_have_value(re.compile(r"Venez nombreux \*\*jeudi soir\*\*"))
             expect(body).to_have_value(re.compile(r"^[-*] du pain\n+[-*] du fromage", re.M))
+            page.locator(".avf-wysiwyg").screenshot(path=str(SHOTS / "editor-text.png"))
 
             # Tags as chips: added with Enter and a comma, removed with their button.
             tags = page.get_by_label("Étiquettes (facultatif)")
