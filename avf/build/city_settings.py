@@ -27,6 +27,7 @@ class SiteTask:
     search: bool = True  # index the site with Pagefind
     precompress: bool = True  # write .gz/.br siblings of its text files
     custom_domains: bool = True  # cities' own domains are used (BuildOptions.custom_domains)
+    preview: bool = False  # the editor's preview: no search index, not stored for publishing
 
     @property
     def is_portal(self) -> bool:

@@ -115,6 +115,8 @@ def _build(task: SiteTask) -> CityResult:
         return CityResult(task.slug, "failed", errors=errors,
                           warnings=[] if task.strict else warnings)
     indexing = time.perf_counter()
+    if task.preview:  # never published: no index, no shared objects
+        return CityResult(task.slug, "ok", warnings=warnings, release=str(release))
     try:
         if task.search:  # never release/members: member pages stay unindexed
             index_site(release / "public")

@@ -9,6 +9,7 @@ library's `max_tasks_per_child` can leave the pool hanging on Python 3.11.
 from __future__ import annotations
 
 import multiprocessing
+import threading
 from collections.abc import Iterable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor, as_completed
 from concurrent.futures.process import BrokenProcessPool
@@ -49,7 +50,7 @@ class SitePool:
         """
         if expected <= 1:
             for task in tasks:
-                yield _in_process(task)
+                yield build_in_process(task)
             return
         pending = list(tasks)
         retried: set[str] = set()
@@ -79,14 +80,19 @@ class SitePool:
 
 
 _warm = False
+_IN_PROCESS = threading.Lock()
 
 
-def _in_process(task: SiteTask) -> CityResult:
+def build_in_process(task: SiteTask) -> CityResult:
+    """Build one site in this process (Pelican imported once, then kept). Pelican keeps
+    process-global state, so threads of one process (the service's build queue and its
+    editor previews) take turns."""
     global _warm
-    if not _warm:
-        warm_up()
-        _warm = True
-    return build_site(task)
+    with _IN_PROCESS:
+        if not _warm:
+            warm_up()
+            _warm = True
+        return build_site(task)
 
 
 def _worker_died(future: Future[CityResult]) -> bool:

@@ -26,8 +26,12 @@ from avf.service import (
     editor_card,
     editor_history,
     editor_pages,
+    editor_photos,
+    editor_preview,
+    editor_static,
     editor_tracking,
     editor_trash,
+    editor_writing,
     errors,
     group_pages,
     hooks,
@@ -104,6 +108,12 @@ def create_app(settings: ServiceSettings) -> Starlette:
         *profile_pages.routes,
         *unsubscribe.routes,
         *privacy.routes,
+        # The web editor's writing aids (autosave, photos, preview, help, its bundle):
+        # before the editor's own pages, whose /editeur/{city}/ would take /editeur/aide/.
+        *editor_static.routes,
+        *editor_writing.routes,
+        *editor_photos.routes,
+        *editor_preview.routes,
         # Before members.routes: its catch-all would take every /membres/<city>/ path.
         *member_admin.routes,
         *comments.routes,
@@ -131,7 +141,9 @@ def create_app(settings: ServiceSettings) -> Starlette:
         *dashboard.routes,
         Mount("/", app=PublicFiles(settings.output_dir)),  # last: everything else
     ]
-    middleware = [Middleware(CsrfMiddleware, secret=settings.secret_key,  # type: ignore[arg-type]
+    state.templates.environment.globals["editor_writing"] = editor_writing.writing_context
+    middleware = [Middleware(editor_static.EditorPolicy),
+                  Middleware(CsrfMiddleware, secret=settings.secret_key,  # type: ignore[arg-type]
                              secure=settings.production),
                   Middleware(PersonMiddleware, engine=engine,  # type: ignore[arg-type]
                              cookie=SessionCookie(settings.secret_key, settings.production))]
@@ -142,4 +154,5 @@ def create_app(settings: ServiceSettings) -> Starlette:
     app.state.link_sender = links
     app.state.news = news
     app.state.editor_schedule = schedule
+    app.state.editor_bundle = editor_static.EditorBundle()
     return app

@@ -40,6 +40,7 @@ from avf.service.editor_view import (
     render_form,
     text_url,
 )
+from avf.service.editor_writing import forget_after_save
 from avf.service.people import Person
 from avf.service.runtime import runtime
 
@@ -149,6 +150,7 @@ def _apply(request: Request, person: Person, file: CityFile, page: FormPage,
                         "écrit est toujours dans le formulaire : réessayez dans un moment")
         return render_form(request, person, page, values, 503)
     tell(request, person, file, action, values["comment"])
+    forget_after_save(request, person, file, form)  # the autosave is now in the commit
     return after(file, outcome)
 
 

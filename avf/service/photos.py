@@ -26,6 +26,9 @@ MAX_PIXELS_DECODED_WHOLE = 16_000_000
 # At most this many photos are decoded at once, whatever the number of requests.
 _DECODING = threading.BoundedSemaphore(2)
 SIDE = 400  # pixels: the longest side of a stored photo
+# A city site's photo: the theme's widest variant (avf/build/images.py: 480, 960, 1440 px),
+# and a portrait photo as tall as a 2:3 one of that width.
+SITE_BOX = (1440, 2160)
 QUALITY = 85
 ACCEPTED_FORMATS = {"JPEG": "JPEG", "PNG": "PNG", "WEBP": "WebP"}
 _NAME = re.compile(r"^[A-Za-z0-9_-]{22}\.jpg$")
@@ -46,6 +49,17 @@ class PhotoError(ValueError):
 def portrait(upload: bytes) -> bytes:
     """The upload as a fresh JPEG of at most SIDE×SIDE pixels, upright, with no metadata;
     PhotoError if it is not a JPEG, PNG or WebP image we can read."""
+    return reencoded(upload, (SIDE, SIDE))
+
+
+def site_photo(upload: bytes) -> bytes:
+    """A photo for a city site (the web editor's uploads): a fresh JPEG within SITE_BOX,
+    upright, with no metadata (no GPS position); PhotoError as `portrait`."""
+    return reencoded(upload, SITE_BOX)
+
+
+def reencoded(upload: bytes, box: tuple[int, int]) -> bytes:
+    """The upload as a fresh JPEG fitting `box`, upright, with no metadata."""
     if not upload:
         raise PhotoError(NO_FILE)
     with warnings.catch_warnings():
@@ -53,7 +67,7 @@ def portrait(upload: bytes) -> bytes:
         warnings.simplefilter("error", Image.DecompressionBombWarning)
         try:
             with _DECODING:
-                return _reencoded(upload)
+                return _reencoded(upload, box)
         except PhotoError:
             raise
         except (UnidentifiedImageError, Image.DecompressionBombError,
@@ -63,7 +77,7 @@ def portrait(upload: bytes) -> bytes:
                 from error
 
 
-def _reencoded(upload: bytes) -> bytes:
+def _reencoded(upload: bytes, box: tuple[int, int]) -> bytes:
     with Image.open(io.BytesIO(upload)) as probe:
         if probe.format not in ACCEPTED_FORMATS:
             raise PhotoError(NOT_A_PHOTO)
@@ -74,9 +88,9 @@ def _reencoded(upload: bytes) -> bytes:
     with Image.open(io.BytesIO(upload)) as original:
         # A JPEG is decoded at the smallest scale (1/2, 1/4, 1/8) still larger than needed:
         # a 48 MP photo then costs a few MB of memory, not 150.
-        original.draft("RGB", (SIDE * 2, SIDE * 2))
+        original.draft("RGB", (box[0] * 2, box[1] * 2))
         upright = ImageOps.exif_transpose(original)  # the camera's rotation, applied
-        upright.thumbnail((SIDE, SIDE), Image.Resampling.LANCZOS)
+        upright.thumbnail(box, Image.Resampling.LANCZOS)
         rgba = upright.convert("RGBA")
     # A new image holds the pixels only: its `info` (EXIF, XMP, ICC, comments) is empty.
     clean = Image.new("RGB", rgba.size, "white")

@@ -25,11 +25,13 @@ import threading
 import time
 from collections.abc import Callable, Iterable, Sequence
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 from sqlalchemy import Connection, Engine, RowMapping, func, insert, select, update
 
 from avf.build import BuildOptions, build_network
 from avf.build.network import NetworkBuild, UsageError, output_lock
+from avf.build.preview import Preview, build_preview
 from avf.build.progress import describe, summary
 from avf.build.publish import publish_theme
 from avf.content import discover_cities
@@ -307,6 +309,14 @@ class BuildQueue(BackgroundWorker):
             (self.settings.logs_dir / f"{job['id']}.log").write_text(text, encoding="utf-8")
         except OSError:
             log.exception("could not write the log of job %s", job["id"])
+
+
+def build_preview_site(settings: ServiceSettings, city: str, rel: str, text: str,
+                       folder: Path, base_url: str, theme_version: str) -> Preview:
+    """The editor's preview of one text: `city` built with it, into `folder` (never
+    published; avf.build.preview)."""
+    return build_preview(settings.content_dir, settings.output_dir, city, rel, text, folder,
+                         base_url, theme_version)
 
 
 def publish_theme_version(settings: ServiceSettings) -> str:
