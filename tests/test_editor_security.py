@@ -1,0 +1,44 @@
+"""The editor as the security boundary, attacked: each test is an exploit found in review
+(a path, a name or a value a volunteer's browser can send), and proves it now fails."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+from auth_helpers import SAME_SITE
+from editor_helpers import editor_service, form_fields
+
+from avf.build.preview import lay_city
+
+
+def test_a_new_texts_preview_cannot_write_outside_its_folder(tmp_path: Path) -> None:
+    """The preview named a new text `posts/<date>-<slug>.md` from the form's `date`, as
+    typed: a reporter of lyon could write any `.md` on the server, gap's posts included
+    (the next build of gap would publish it)."""
+    with editor_service(tmp_path) as editor:
+        settings = editor.app.state.runtime.settings
+        victim = editor.repos.checkout / "gap" / "posts" / "2026-01-10-secret.md"
+        before = victim.read_text()
+        # From `<data>/previews/<token>/site/content/lyon/posts` to gap's posts.
+        inside = settings.data_dir / "previews" / "x" / "site" / "content" / "lyon" / "posts"
+        day = os.path.relpath(victim.parent, inside) + "/2026-01-10"
+        client = editor.client("reporter")
+        fields = {**form_fields(client.get("/editeur/lyon/nouveau").text),
+                  "title": "Secret", "date": day, "body": "Écrit par Lyon."}
+        answer = client.post("/editeur/lyon/apercu", data=fields, headers=SAME_SITE)
+        assert answer.status_code in (303, 400, 422), answer.text
+        assert victim.read_text() == before
+        written = [path for path in tmp_path.rglob("*.md")
+                   if "Écrit par Lyon." in path.read_text()
+                   and settings.data_dir / "previews" not in path.parents]
+        assert written == []
+
+
+def test_the_preview_lays_its_text_inside_its_own_copy_only(tmp_path: Path) -> None:
+    city = tmp_path / "content" / "lyon"
+    (city / "posts").mkdir(parents=True)
+    with pytest.raises(ValueError):
+        lay_city(city, tmp_path / "copy" / "lyon", "posts/../../../ailleurs.md", "texte")
+    assert not (tmp_path / "ailleurs.md").exists()
