@@ -8,9 +8,12 @@ from pathlib import Path
 
 import pytest
 from auth_helpers import SAME_SITE
-from editor_helpers import editor_service, form_fields
+from editor_helpers import editor_service, form_fields, submit
+from git import Repo
+from sqlalchemy import update
 
 from avf.build.preview import lay_city
+from avf.store.schema import people
 
 
 def test_a_new_texts_preview_cannot_write_outside_its_folder(tmp_path: Path) -> None:
@@ -42,3 +45,24 @@ def test_the_preview_lays_its_text_inside_its_own_copy_only(tmp_path: Path) -> N
     with pytest.raises(ValueError):
         lay_city(city, tmp_path / "copy" / "lyon", "posts/../../../ailleurs.md", "texte")
     assert not (tmp_path / "ailleurs.md").exists()
+
+
+def test_a_display_name_cannot_choose_the_commits_author_address(tmp_path: Path) -> None:
+    """A person writes their own display name (the profile form): with `<…>` in it, git
+    took the first address of `Name <x> <benevole-N@…>` — a commit credited to another
+    account (the history, and the post's author for its comments: post_authors)."""
+    with editor_service(tmp_path) as editor:
+        victim = editor.ids["admin"]
+        with editor.app.state.runtime.engine.begin() as connection:
+            connection.execute(update(people).where(people.c.id == editor.ids["reporter"])
+                               .values(display_name=f"Paul <benevole-{victim}@noreply."
+                                                    "example.org>\nx"))
+        client = editor.client("reporter")
+        answer = submit(client, "/editeur/lyon/nouveau", "save", title="Usurpation",
+                        body="Qui a écrit ceci ?")
+        assert answer.status_code == 303, answer.text
+        with Repo(editor.repos.checkout) as repo:
+            written = repo.git.log("-1", "--format=%an|%ae")
+        name, _, address = written.partition("|")
+        assert address.startswith(f"benevole-{editor.ids['reporter']}@"), written
+        assert "<" not in name and ">" not in name
