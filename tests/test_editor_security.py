@@ -10,10 +10,10 @@ import pytest
 from auth_helpers import SAME_SITE
 from editor_helpers import editor_service, form_fields, submit
 from git import Repo
-from sqlalchemy import update
+from sqlalchemy import select, update
 
 from avf.build.preview import lay_city
-from avf.store.schema import people
+from avf.store.schema import build_jobs, people
 
 
 def test_a_new_texts_preview_cannot_write_outside_its_folder(tmp_path: Path) -> None:
@@ -66,3 +66,27 @@ def test_a_display_name_cannot_choose_the_commits_author_address(tmp_path: Path)
         name, _, address = written.partition("|")
         assert address.startswith(f"benevole-{editor.ids['reporter']}@"), written
         assert "<" not in name and ">" not in name
+
+
+def test_the_tracking_of_a_network_build_shows_no_other_citys_errors(tmp_path: Path) -> None:
+    """A whole-network build (the network's own texts, a push touching several cities) is
+    followed from any city's editor: its errors named other cities' files and problems."""
+    with editor_service(tmp_path) as editor:
+        broken = editor.repos.checkout / "gap" / "posts" / "2026-02-02-projet-confidentiel.md"
+        broken.write_text("---\ntitle: [pas fermé\n---\n\nTexte.\n")
+        state = editor.app.state.runtime
+        (job,) = state.builds.request(["*"], "test", requested_by="web@example.org")
+        state.builds.run_due()
+        with state.engine.connect() as connection:
+            status = connection.execute(select(build_jobs.c.status).where(
+                build_jobs.c.id == job)).scalar_one()
+        assert status == "failed"
+        webmaster = editor.client("webmaster").get(f"/editeur/gap/suivi/{job}")
+        assert "projet-confidentiel" in webmaster.text  # those who may see gap do
+        for who, city in (("reporter", "lyon"), ("admin", "lyon")):
+            page = editor.client(who).get(f"/editeur/{city}/suivi/{job}")
+            assert page.status_code == 200
+            assert "projet-confidentiel" not in page.text and "gap/" not in page.text
+            assert "une autre partie du réseau" in page.text  # told where it is, not what
+            data = editor.client(who).get(f"/editeur/{city}/suivi/{job}?format=json").json()
+            assert "projet-confidentiel" not in str(data["errors"])
