@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import os
+import re
 from pathlib import Path
 
 import pytest
@@ -13,6 +14,7 @@ from git import Repo
 from sqlalchemy import select, update
 
 from avf.build.preview import lay_city
+from avf.editor.card_form import card_fields, card_values
 from avf.store.schema import build_jobs, people
 
 
@@ -90,3 +92,48 @@ def test_the_tracking_of_a_network_build_shows_no_other_citys_errors(tmp_path: P
             assert "une autre partie du réseau" in page.text  # told where it is, not what
             data = editor.client(who).get(f"/editeur/{city}/suivi/{job}?format=json").json()
             assert "projet-confidentiel" not in str(data["errors"])
+
+
+SCRIPT = "<script>alert(document.cookie)</script>"
+
+
+def test_no_markup_reaches_the_theme_through_a_texts_fields(tmp_path: Path) -> None:
+    """The theme writes a text's fields as they are (Pelican does not escape), and the
+    city sites share the service's address: a reporter's `<script>` title, published by
+    an admin who did not notice, ran for every visitor, a signed-in webmaster included."""
+    attacks = {"title": f"Galette {SCRIPT}", "author": "Hélène <b>",
+               "tags": f"fête, {SCRIPT}", "event_place": "<img src=x onerror=alert(1)>",
+               "summary": 'Tout " onfocus="alert(1)', "category": "&lt;script&gt;",
+               "image_alt": 'x" onerror="alert(1)'}
+    with editor_service(tmp_path) as editor:
+        client = editor.client("reporter")
+        for field, value in attacks.items():
+            extra = {"event": "1", "event_start_date": "2026-05-01"} \
+                if field == "event_place" else {}
+            answer = submit(client, "/editeur/lyon/nouveau", "submit",
+                            **{"title": "Galette", "body": "Venez !", **extra, field: value})
+            assert answer.status_code == 400, (field, answer.status_code)
+            assert "ne sont pas permis ici" in answer.text, field
+        assert not list((editor.repos.checkout / "lyon" / "posts").glob("*galette*"))
+        # Plain words still go through, typographic quotes and « & » included.
+        fine = submit(client, "/editeur/lyon/nouveau", "submit",
+                      title='La "galette" des rois & la fève', summary="« Tous » les adhérents",
+                      body="Venez !")
+        assert fine.status_code == 303, fine.text
+
+
+def test_no_markup_reaches_the_theme_through_the_city_card(tmp_path: Path) -> None:
+    with editor_service(tmp_path) as editor:
+        client = editor.client("admin")
+        card = editor.repos.checkout / "lyon" / "city.yaml"
+        page = client.get("/editeur/lyon/fiche")
+        assert page.status_code == 200
+        hidden = dict(re.findall(r'name="(csrf_token|base)" value="([^"]*)"', page.text))
+        for field, value in (("tagline", 'Bienvenue" http-equiv="refresh'),
+                             ("name", f"AVF Lyon {SCRIPT}"),
+                             ("social", "facebook https://facebook.com/x\"onclick=alert(1)")):
+            fields = {**card_values(card_fields(card.read_text())), **hidden, field: value}
+            answer = client.post("/editeur/lyon/fiche", data=fields, headers=SAME_SITE)
+            assert answer.status_code == 422, (field, answer.status_code)
+            assert "ne sont pas permis ici" in answer.text, field
+        assert SCRIPT not in card.read_text()
