@@ -15,6 +15,8 @@ from sqlalchemy import select, update
 
 from avf.build.preview import lay_city
 from avf.editor.card_form import card_fields, card_values
+from avf.service.editor_preview import PREVIEW_LIMIT
+from avf.service.ratelimit import RateLimiter
 from avf.store.schema import build_jobs, people
 
 
@@ -137,3 +139,28 @@ def test_no_markup_reaches_the_theme_through_the_city_card(tmp_path: Path) -> No
             assert answer.status_code == 422, (field, answer.status_code)
             assert "ne sont pas permis ici" in answer.text, field
         assert SCRIPT not in card.read_text()
+
+
+def test_previews_are_rate_limited(tmp_path: Path) -> None:
+    """Each preview builds the whole city and keeps a copy for an hour: without a limit,
+    one signed-in reporter could keep the service's processor and disk busy."""
+    with editor_service(tmp_path) as editor:
+        state = editor.app.state.runtime
+        limiter = RateLimiter(state.engine, state.settings.secret_key)
+        client = editor.client("reporter")
+        fields = {**form_fields(client.get("/editeur/lyon/nouveau").text),
+                  "title": "Sortie", "body": "Texte."}
+        assert client.post("/editeur/lyon/apercu", data=fields,
+                           headers=SAME_SITE).status_code == 303
+        for _ in range(PREVIEW_LIMIT.attempts - 1):  # the person's earlier previews
+            limiter.allow(PREVIEW_LIMIT, str(editor.ids["reporter"]))
+        answer = client.post("/editeur/lyon/apercu", data=fields, headers=SAME_SITE)
+        assert answer.status_code == 429 and "demandé beaucoup" in answer.text
+        previews = state.settings.data_dir / "previews"
+        assert len([one for one in previews.iterdir()]) == 1  # nothing built for it
+        # Someone else still may.
+        other = editor.client("admin")
+        fields = {**form_fields(other.get("/editeur/lyon/nouveau").text),
+                  "title": "Sortie", "body": "Texte."}
+        assert other.post("/editeur/lyon/apercu", data=fields,
+                          headers=SAME_SITE).status_code == 303

@@ -12,6 +12,7 @@ import re
 import secrets
 import shutil
 import time
+from datetime import timedelta
 from pathlib import Path
 
 from starlette.concurrency import run_in_threadpool
@@ -30,10 +31,16 @@ from avf.service.editor_access import editor_of
 from avf.service.editor_writing import editable_file
 from avf.service.people import Person
 from avf.service.queue import build_preview_site
+from avf.service.ratelimit import Limit, RateLimiter
 from avf.service.runtime import runtime
 from avf.service.static_headers import CONTENT_TYPES, DEFAULT_TYPE, TEXT_TYPES, extension
 
 PREVIEW_LIFETIME = 60 * 60  # seconds: long enough to look, short enough to forget
+# Each preview builds the whole city in the service's process and keeps a copy for an
+# hour: a person asking for them in a loop would take the machine's time and disk.
+PREVIEW_LIMIT = Limit("editor-preview", attempts=30, window=timedelta(minutes=10))
+TOO_MANY = ("Vous avez demandé beaucoup d'aperçus : attendez quelques minutes avant d'en "
+            "demander un autre. Votre texte n'est pas perdu.")
 OWNER = "owner.json"
 _TOKEN = re.compile(r"^[A-Za-z0-9_-]{22}$")
 _DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
@@ -58,6 +65,9 @@ async def make_preview(request: Request) -> Response:
 def _make_preview(request: Request, person: Person, city: str, form: FormData) -> Response:
     state = runtime(request)
     file, committed = editable_file(request, person, city, form)
+    if not RateLimiter(state.engine, state.settings.secret_key).allow(PREVIEW_LIMIT,
+                                                                       str(person.id)):
+        raise HTTPException(429, TOO_MANY)
     kind = file.kind if file else ("page" if form.get("kind") == "page" else "post")
     try:
         previous = read_draft(committed) if committed else None
