@@ -164,3 +164,20 @@ def test_previews_are_rate_limited(tmp_path: Path) -> None:
                   "title": "Sortie", "body": "Texte."}
         assert other.post("/editeur/lyon/apercu", data=fields,
                           headers=SAME_SITE).status_code == 303
+
+
+def test_the_photo_field_tells_nothing_of_the_servers_files(tmp_path: Path) -> None:
+    """The photo field's check said « n'existe pas » for a missing file and « doit être
+    dans le dossier media » for an existing one anywhere: a reporter could probe the
+    server's files (`../../../../etc/…`) one by one."""
+    with editor_service(tmp_path) as editor:
+        client = editor.client("reporter")
+        said = {}
+        for name in ("passwd", "pas-de-fichier-ici"):
+            target = "../" * 12 + f"etc/{name}"
+            answer = submit(client, "/editeur/lyon/nouveau", "save", title="Sonde",
+                            body="Texte.", image=target, image_alt="Une photo")
+            assert answer.status_code == 400
+            said[name] = set(re.findall(re.escape(target) + r" » ([^<]*)", answer.text))
+            assert said[name]
+        assert said["passwd"] == said["pas-de-fichier-ici"]
