@@ -98,6 +98,8 @@ def lay_city(source: Path, target: Path, rel: str, text: str) -> None:
             except OSError:
                 shutil.copy2(origin, here / name)
     candidate = target / rel
+    if ".." in Path(rel).parts or Path(rel).is_absolute():
+        raise ValueError(f"the previewed text {rel!r} is not inside its city's folder")
     candidate.parent.mkdir(parents=True, exist_ok=True)
     candidate.unlink(missing_ok=True)  # a hard link: never write through it
     candidate.write_text(text, encoding="utf-8")

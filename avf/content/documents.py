@@ -143,18 +143,21 @@ def resolve_media(target: str, source: Path, city_dir: Path, where: Place) -> st
         )
     resolved = (source.parent / target).resolve()
     media = (city_dir / "media").resolve()
-    if not resolved.is_file():
-        written_from_city = (city_dir / target).resolve()
-        hint = (f" ; depuis ce fichier, écrivez ../{target}" if written_from_city.is_file()
-                else " ; vérifiez son nom (majuscules, accents, extension) ou ajoutez-le au "
-                "dossier media")
-        raise where.fail(f"le fichier « {target} » n'existe pas{hint}")
-    if not resolved.is_relative_to(media):
-        raise where.fail(
-            f"l'image « {target} » doit être dans le dossier media de la ville ; déplacez-la "
-            "et écrivez par exemple ../media/photo.jpg"
-        )
-    return resolved.relative_to(city_dir.resolve()).as_posix()
+    if resolved.is_relative_to(media) and resolved.is_file():
+        return resolved.relative_to(city_dir.resolve()).as_posix()
+    # Only media/ is looked at on the disk: whether a file exists elsewhere on the server
+    # is none of the writer's business (the web editor's volunteers see these messages).
+    written_from_city = (city_dir / target).resolve()
+    if written_from_city.is_relative_to(media) and written_from_city.is_file():
+        raise where.fail(f"le fichier « {target} » n'existe pas ; depuis ce fichier, "
+                         f"écrivez ../{target}")
+    if resolved.is_relative_to(media):
+        raise where.fail(f"le fichier « {target} » n'existe pas ; vérifiez son nom "
+                         "(majuscules, accents, extension) ou ajoutez-le au dossier media")
+    raise where.fail(
+        f"l'image « {target} » doit être dans le dossier media de la ville ; déplacez-la "
+        "et écrivez par exemple ../media/photo.jpg"
+    )
 
 
 def _reject_unknown_fields(front: FrontMatter, allowed: tuple[str, ...],

@@ -18,6 +18,7 @@ from avf.content.cards import read_city_card
 from avf.content.frontmatter import parse_yaml_file
 from avf.content.model import ACCENTS
 from avf.content.problems import ContentError
+from avf.editor.plain_fields import NO_MARKUP, first_problem, markup_problem
 from avf.editor.yaml_text import Plain, dump_yaml
 
 # The form's fields, in the order they are shown (and added to a card that lacks them).
@@ -26,6 +27,9 @@ TEXT_FIELDS = ("name", "city", "postal_codes", "department", "department_code", 
 REQUIRED = ("name", "city", "postal_codes", "department", "department_code", "region",
             "email", "lat", "lon")
 LIST_FIELDS = ("opening_hours", "social")
+# The theme writes the card's texts into the city's pages as they are (no markup: see
+# avf.editor.plain_fields); these two go inside an attribute (meta description, tel: link).
+IN_ATTRIBUTES = ("tagline", "phone")
 DEFAULT_ACCENT = "bleu"
 _REQUIRED_WORDS = {
     "name": "le nom de l'association", "city": "le nom de la ville",
@@ -85,6 +89,9 @@ def card_from_form(form: Mapping[str, str], previous: Mapping[str, object],
         value = " ".join(str(form.get(name, "")).split())
         if name in REQUIRED and not value:
             problems[name] = f"indiquez {_REQUIRED_WORDS[name]}"
+        markup = markup_problem(value, in_attribute=name in IN_ATTRIBUTES)
+        if markup:
+            problems[name] = markup
         if name == "postal_codes":
             _set_postal_codes(fields, value)
         elif name in ("lat", "lon"):
@@ -92,8 +99,13 @@ def card_from_form(form: Mapping[str, str], previous: Mapping[str, object],
         else:
             _set(fields, name, value)
     hours = [line.strip() for line in str(form.get("opening_hours", "")).splitlines()]
+    markup = first_problem(hours)
+    if markup:
+        problems["opening_hours"] = markup
     _set(fields, "opening_hours", [line for line in hours if line])
     social, problem = _social(str(form.get("social", "")))
+    problem = problem or first_problem(social) or next(
+        (NO_MARKUP for url in social.values() if any(char in url for char in '<>"')), "")
     if problem:
         problems["social"] = problem
     _set(fields, "social", social)

@@ -315,8 +315,11 @@ def _committer_email(author: Author) -> str:
 
 def volunteer_author(person_id: int, display_name: str, host: str) -> Author:
     """The author of a volunteer's commits: their name, and a no-reply address that names
-    the account (`benevole-42@noreply.<host>`) — their own address never enters git."""
-    name = " ".join(display_name.split()) or "Bénévole AVF"
+    the account (`benevole-42@noreply.<host>`) — their own address never enters git.
+    The name is typed by the person (their profile): `<` and `>` are taken out, or
+    `Name <someone-else> <…>` would make git take the first address as the author's."""
+    name = " ".join(display_name.replace("<", " ").replace(">", " ").split()) \
+        or "Bénévole AVF"
     domain = host.split(":")[0] or "avf.invalid"
     return Author(name[:100], f"benevole-{person_id}@noreply.{domain}")
 

@@ -1,6 +1,7 @@
 """The editor's checks are `avf check`'s: the whole city is validated as it would be after
 the save (so a duplicate address or a link to a missing page is caught too), and each
-problem of the edited file is placed next to the form field it concerns.
+problem of the edited file is placed next to the form field it concerns. One rule is the
+editor's own: no markup in the one-line fields (avf.editor.plain_fields).
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from avf.content.frontmatter import parse_front_matter
 from avf.content.loader import NETWORK_SLUG, load_city, load_network
 from avf.content.problems import ContentError, Problem
 from avf.editor.paths import CityFile
+from avf.editor.plain_fields import first_problem
 
 BODY = "body"
 
@@ -46,6 +48,32 @@ def check_document(content_dir: Path, file: CityFile, text: str | None) -> list[
                                       problem.severity))
         elif text is None and problem.severity == "error":
             found.append(FieldProblem(None, f"{_short(problem)} : {problem.message}"))
+    return found + (markup_problems(text) if text is not None else [])
+
+
+# Fields the theme writes as they are (text), and those it writes inside an attribute.
+TEXT_FIELDS = ("title", "author", "category", "tags", "event.place")
+ATTRIBUTE_FIELDS = ("summary", "image", "image_alt")
+
+
+def markup_problems(text: str) -> list[FieldProblem]:
+    """The one-line fields of `text` that carry markup (avf.editor.plain_fields)."""
+    try:
+        fields = parse_front_matter(text, "").fields
+    except ContentError:
+        return []  # the build's own check says what is wrong with the header
+    found = []
+    for name in (*TEXT_FIELDS, *ATTRIBUTE_FIELDS):
+        head, _, inner = name.partition(".")
+        value = fields.get(head)
+        if inner:
+            value = value.get(inner) if isinstance(value, dict) else None
+        if value is None:
+            continue
+        values = value if isinstance(value, list) else [value]
+        problem = first_problem(values, in_attribute=name in ATTRIBUTE_FIELDS)
+        if problem:
+            found.append(FieldProblem(name, problem))
     return found
 
 

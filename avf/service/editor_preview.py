@@ -12,6 +12,7 @@ import re
 import secrets
 import shutil
 import time
+from datetime import timedelta
 from pathlib import Path
 
 from starlette.concurrency import run_in_threadpool
@@ -24,18 +25,25 @@ from starlette.routing import Route
 from avf.content.values import slugify
 from avf.editor.drafts import DraftError, read_draft, write_draft
 from avf.editor.form import draft_from_form
-from avf.editor.paths import new_document_rel
+from avf.editor.paths import PathRefused, city_file, new_document_rel
 from avf.service.csrf import protected_form
 from avf.service.editor_access import editor_of
 from avf.service.editor_writing import editable_file
 from avf.service.people import Person
 from avf.service.queue import build_preview_site
+from avf.service.ratelimit import Limit, RateLimiter
 from avf.service.runtime import runtime
 from avf.service.static_headers import CONTENT_TYPES, DEFAULT_TYPE, TEXT_TYPES, extension
 
 PREVIEW_LIFETIME = 60 * 60  # seconds: long enough to look, short enough to forget
+# Each preview builds the whole city in the service's process and keeps a copy for an
+# hour: a person asking for them in a loop would take the machine's time and disk.
+PREVIEW_LIMIT = Limit("editor-preview", attempts=30, window=timedelta(minutes=10))
+TOO_MANY = ("Vous avez demandé beaucoup d'aperçus : attendez quelques minutes avant d'en "
+            "demander un autre. Votre texte n'est pas perdu.")
 OWNER = "owner.json"
 _TOKEN = re.compile(r"^[A-Za-z0-9_-]{22}$")
+_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 BANNER = ('<div class="avf-preview-banner" role="note" style="background:#7a2e00;'
           'color:#fff;padding:.8rem 1rem;font-size:1.2rem;font-weight:bold;'
           'text-align:center;position:sticky;top:0;z-index:100">'
@@ -57,15 +65,17 @@ async def make_preview(request: Request) -> Response:
 def _make_preview(request: Request, person: Person, city: str, form: FormData) -> Response:
     state = runtime(request)
     file, committed = editable_file(request, person, city, form)
+    if not RateLimiter(state.engine, state.settings.secret_key).allow(PREVIEW_LIMIT,
+                                                                       str(person.id)):
+        raise HTTPException(429, TOO_MANY)
     kind = file.kind if file else ("page" if form.get("kind") == "page" else "post")
     try:
         previous = read_draft(committed) if committed else None
     except DraftError:
         previous = None
     draft = draft_from_form(form, previous, kind)
-    rel = file.rel if file else new_document_rel(
-        state.settings.content_dir / city, kind, slugify(draft.title) or "apercu",
-        str(form.get("date", "")) or None)
+    rel = file.rel if file else _new_rel(state.settings.content_dir, city, kind,
+                                         slugify(draft.title), str(form.get("date", "")))
     folder = previews_dir(request)
     _forget_old(folder)
     token = secrets.token_urlsafe(16)
@@ -85,6 +95,22 @@ def _make_preview(request: Request, person: Person, city: str, form: FormData) -
     inside = inside.removesuffix("index.html")
     return RedirectResponse(f"/editeur/{city}/apercu/{token}/{prefix}/{inside}",
                             status_code=303, headers={"Cache-Control": "no-store"})
+
+
+def _new_rel(content_dir: Path, city: str, kind: str, slug: str, day: str) -> str:
+    """The name a new text would get, as the "new text" page names it: the form's date is
+    part of it only when it is a date (it is typed by the browser: `../../…` would lead
+    the preview's copy of the text anywhere on the server), and the name is checked by
+    the editor's boundary."""
+    day = day.strip()
+    try:
+        rel = new_document_rel(content_dir / city, kind,  # type: ignore[arg-type]
+                               slug[:80].strip("-") or "apercu",
+                               day if _DATE.match(day) else None)
+        return city_file(content_dir, city, rel).rel
+    except PathRefused:
+        raise HTTPException(400, "Ce texte ne peut pas être prévisualisé : donnez-lui un "
+                                 "titre et une date valables.") from None
 
 
 def show_preview(request: Request) -> Response:

@@ -26,11 +26,13 @@ from avf.store.schema import build_jobs
 
 REFRESH_SECONDS = 2
 UNKNOWN_JOB = "Cette mise en ligne n'existe pas."
+ELSEWHERE = ("un problème dans une autre partie du réseau, que le webmaster du réseau "
+             "peut voir")
 
 
 def tracking_page(request: Request) -> Response:
     city = request.path_params["city"]
-    editor_of(request, city)
+    person = editor_of(request, city)
     state = runtime(request)
     with state.engine.connect() as connection:
         job = connection.execute(select(build_jobs).where(
@@ -46,6 +48,8 @@ def tracking_page(request: Request) -> Response:
         online = address_of(state.settings.content_dir, file, text,
                             state.settings.pelican_settings)
     errors = json.loads(job["errors"] or "[]") if job["status"] == "failed" else []
+    if job["city"] == EVERY_CITY and not person.is_webmaster:
+        errors = errors_of(city, errors)
     if request.query_params.get("format") == "json":
         return JSONResponse({"status": job["status"], "finished": finished,
                              "url": online if job["status"] == "done" else None,
@@ -58,6 +62,15 @@ def tracking_page(request: Request) -> Response:
     if not finished:
         response.headers["Refresh"] = str(REFRESH_SECONDS)
     return response
+
+
+def errors_of(city: str, errors: list[dict[str, object]]) -> list[dict[str, object]]:
+    """A whole-network build's errors as one city's editors see them: their city's, and
+    a word that the rest is elsewhere — never another city's files and problems."""
+    own = [error for error in errors if error.get("city") == city]
+    if len(own) < len(errors):
+        own.append({"file": None, "line": None, "message": ELSEWHERE})
+    return own
 
 
 def _text_of(request: Request, city: str) -> CityFile | None:

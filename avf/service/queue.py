@@ -251,7 +251,7 @@ class BuildQueue(BackgroundWorker):
             failed = [result for result in build.results
                       if result.slug == job["city"] and result.status != "ok"]
         errors = [{"file": error.get("file"), "line": error.get("line"),
-                   "message": error.get("message")}
+                   "message": error.get("message"), "city": result.slug}
                   for result in failed for error in result.errors]
         note = ""
         if job["city"] in build.unchanged:
