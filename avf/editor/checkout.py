@@ -140,9 +140,11 @@ class Checkout:
         return bytes(stream)
 
     def head(self) -> str:
+        # git's own command, not GitPython's object database: that one keeps `git
+        # cat-file` processes running for the life of the Repo (one per request here).
         try:
-            return str(self.repo.head.commit.hexsha)
-        except ValueError:  # an empty repository
+            return str(self.repo.git.rev_parse("--verify", "--quiet", "HEAD"))
+        except GitCommandError:  # an empty repository
             return ""
 
     def history(self, file: CityFile, limit: int = 200) -> list[Version]:
