@@ -195,9 +195,11 @@ def test_a_restored_published_text_goes_back_online(service) -> None:  # type: i
     done = post_form(admin, f"{HISTORY}?version={first}", f"{HISTORY}/restaurer",
                      {"version": first})
     assert done.status_code == 303
-    job = int(done.headers["location"].rsplit("/", 1)[1])
-    assert done.headers["location"] == f"/editeur/lyon/suivi/{job}"
+    job = int(done.headers["location"].split("?")[0].rsplit("/", 1)[1])
+    assert done.headers["location"] == f"/editeur/lyon/suivi/{job}?texte=posts/bienvenue.md"
     assert queue.run_due() == [job]
+    tracking = admin.get(done.headers["location"]).text
+    assert "<h1>En ligne</h1>" in tracking and 'href="/lyon/actualites/bienvenue.html"' in tracking
     page = online.read_text()
     assert "galette des rois aura lieu samedi" in page and "annulée" not in page
     # A new commit on top: the history is kept, nothing rewritten, the state unchanged.

@@ -9,7 +9,7 @@ with 200 texts costs one git process, not 200.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 from git import GitCommandError
@@ -36,6 +36,15 @@ class TextRow:
     is_event: bool
     last_change: Version | None
     publish_at: datetime | None = None  # when scheduled
+
+    @property
+    def day(self) -> date | None:
+        """The written date's day, for the list to say « 3 février 2026 » (None when the
+        text has no readable date: the list shows what is written)."""
+        try:
+            return date.fromisoformat(self.date[:10])
+        except ValueError:
+            return None
 
 
 def city_texts(checkout: Checkout, content_dir: Path, city: str,

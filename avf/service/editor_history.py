@@ -131,7 +131,11 @@ def _restore(request: Request, form: FormData) -> Response:
         return _version_page(request, person, file, repository, shown, current,
                              error=_why(problem), status_code=409)
     if jobs:
-        return RedirectResponse(TRACKING_PATH.format(city=file.city, job=jobs[0]), 303)
+        # A text is named (`?texte=`): the tracking page then says « En ligne » with its
+        # link, as after « Publier ». The card is no page of its own.
+        named = f"?texte={quote(file.rel)}" if file.kind != "card" else ""
+        return RedirectResponse(TRACKING_PATH.format(city=file.city, job=jobs[0]) + named,
+                                303)
     return RedirectResponse(history_url(file) + "?restauree=1", 303)
 
 

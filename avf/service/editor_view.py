@@ -16,6 +16,7 @@ from starlette.responses import Response
 from avf.content.loader import NETWORK_SLUG
 from avf.content.values import PARIS
 from avf.editor.checkout import EditConflict
+from avf.editor.differences import compare_documents
 from avf.editor.paths import CityFile
 from avf.editor.validation import FieldProblem
 from avf.editor.workflow import STATES
@@ -82,7 +83,8 @@ def place_problems(page: FormPage, problems: list[FieldProblem]) -> None:
 
 
 def conflict_context(conflict: EditConflict, yours: str) -> dict[str, object]:
-    """Both versions and a readable difference (their version → yours, line by line)."""
+    """Both versions and their difference (their version → yours), in words and line by
+    line."""
     theirs = conflict.theirs or ""
     lines = []
     for line in difflib.ndiff(theirs.splitlines(), yours.splitlines()):
@@ -93,6 +95,9 @@ def conflict_context(conflict: EditConflict, yours: str) -> dict[str, object]:
     return {"by": conflict.by, "when": conflict.when.astimezone(PARIS) if conflict.when else None,
             "theirs": conflict.theirs, "deleted": conflict.theirs is None,
             "rescue_branch": conflict.rescue_branch,
+            # In words (fields by name, paragraphs), as the history shows versions; the
+            # line-by-line one stays for whoever knows the file's format.
+            "changes": compare_documents(conflict.theirs, yours),
             "diff": lines}
 
 
