@@ -109,7 +109,7 @@ def _invite_member(request: Request, city: City, person: Person, posted: FormDat
     state = runtime(request)
     try:
         with state.engine.begin() as connection:
-            invite(connection, invitee, _inviter(request, city, person))
+            invite(connection, invitee, inviter_for(request, city, person))
     except AlreadyMember as refused:
         return _invitation_page(request, city, form.values, {}, refused=refused.message,
                                 status_code=409)
@@ -163,7 +163,7 @@ def _import_members(request: Request, city: City, person: Person, pasted: str,
     state = runtime(request)
     with state.engine.begin() as connection:  # the whole list, or nothing
         invited, skipped = invite_many(connection, [row for _, row in member_list.rows],
-                                       _inviter(request, city, person))
+                                       inviter_for(request, city, person))
     state.mail.wake()
     lines = {row.email: line for line, row in member_list.rows}
     return _render(request, city, "service/member_import_done.html", {
@@ -217,7 +217,7 @@ async def _change(request: Request, change: Callable[..., None], done: str) -> R
 def _apply_change(request: Request, city: City, person: Person, change: Callable[..., None],
                   done: str) -> Response:
     with runtime(request).engine.begin() as connection:
-        _refusal_as_page(change, connection, person, request.path_params["person"], city.slug)
+        refusal_as_page(change, connection, person, request.path_params["person"], city.slug)
     return _back(city, done)
 
 
@@ -232,8 +232,8 @@ async def approve_request(request: Request) -> Response:
 def _approve_request(request: Request, city: City, person: Person) -> Response:
     state = runtime(request)
     with state.engine.begin() as connection:
-        invited = _refusal_as_page(approve, connection, request.path_params["request"], person,
-                                   _inviter(request, city, person))
+        invited = refusal_as_page(approve, connection, request.path_params["request"], person,
+                                   inviter_for(request, city, person))
     state.mail.wake()
     return _back(city, "accepte" if invited else "deja")
 
@@ -259,7 +259,7 @@ def _decline_request(request: Request, city: City, person: Person,
             status_code=400)
     state = runtime(request)
     with state.engine.begin() as connection:
-        _refusal_as_page(decline, connection, request.path_params["request"], person, city,
+        refusal_as_page(decline, connection, request.path_params["request"], person, city,
                          reason, state.settings.public_url)
     state.mail.wake()
     return _back(city, "refuse")
@@ -289,7 +289,7 @@ def _admin_of_city(request: Request) -> tuple[City, Person]:
     return city_of_request(request, UNKNOWN_CITY, CARD_BROKEN), person
 
 
-def _refusal_as_page(action: Callable[..., object], *arguments: object) -> object:
+def refusal_as_page(action: Callable[..., object], *arguments: object) -> object:
     """Run a change; a MembershipError (not allowed, already decided…) becomes the one
     error handler's French page, and the transaction around it is rolled back."""
     try:
@@ -298,7 +298,7 @@ def _refusal_as_page(action: Callable[..., object], *arguments: object) -> objec
         raise HTTPException(refused.status_code, refused.message) from None
 
 
-def _inviter(request: Request, city: City, person: Person) -> Inviter:
+def inviter_for(request: Request, city: City, person: Person) -> Inviter:
     return Inviter(city=city.slug, city_name=city.name, name=person.display_name,
                    public_url=runtime(request).settings.public_url, by=person)
 

@@ -25,8 +25,9 @@ from avf.service.accounts import InvalidEmail, normalize_email
 from avf.service.cities import city_of_request, render_city_page
 from avf.service.csrf import protected_form
 from avf.service.form_text import one_line
+from avf.service.member_admin import inviter_for, refusal_as_page
 from avf.service.member_forms import EMAIL_MAX, NAME_MAX
-from avf.service.membership import Inviter, MembershipError
+from avf.service.membership import MembershipError
 from avf.service.people import ROLE_LABELS, Person
 from avf.service.permissions import require_role
 from avf.service.ratelimit import Limit, RateLimiter
@@ -97,7 +98,7 @@ def _invite(request: Request, city: City, person: Person, posted: FormData) -> R
     if invitation is not None and not refused:
         try:
             with state.engine.begin() as connection:
-                invite_to_team(connection, invitation, _inviter(request, city, person))
+                invite_to_team(connection, invitation, inviter_for(request, city, person))
         except MembershipError as problem:
             refused = problem.message
         else:
@@ -155,7 +156,7 @@ def removal_page(request: Request) -> Response:
     city, person = team_admin_of(request)
     role = request.query_params.get("role", "")
     with runtime(request).engine.connect() as connection:
-        volunteer = _refusal_as_page(check_removal, connection, person, city.slug,
+        volunteer = refusal_as_page(check_removal, connection, person, city.slug,
                                      request.path_params["person"], role)
     return editor_page(request, city, "service/editor/team_remove.html", {
         "volunteer": volunteer, "role": role, "role_label": ROLE_LABELS[role],
@@ -170,7 +171,7 @@ async def remove(request: Request) -> Response:
 
 def _remove(request: Request, city: City, person: Person, role: str) -> Response:
     with runtime(request).engine.begin() as connection:
-        _refusal_as_page(remove_from_team, connection, person, city.slug,
+        refusal_as_page(remove_from_team, connection, person, city.slug,
                          request.path_params["person"], role)
     if person.id == request.path_params["person"] and role == "admin" \
             and not person.is_webmaster:
@@ -209,7 +210,7 @@ async def hand_over_city(request: Request) -> Response:
 def _hand_over(request: Request, city: City, person: Person, stay_reporter: bool) -> Response:
     state = runtime(request)
     with state.engine.begin() as connection:
-        ready = _refusal_as_page(hand_over, connection, person, _inviter(request, city, person),
+        ready = refusal_as_page(hand_over, connection, person, inviter_for(request, city, person),
                                  stay_reporter)
     state.mail.wake()
     return editor_page(request, city, "service/editor/handover_done.html", {
@@ -226,20 +227,6 @@ def team_admin_of(request: Request) -> tuple[City, Person]:
         raise HTTPException(404, UNKNOWN_CITY)
     person = require_role(request, "admin", slug)
     return city_of_request(request, UNKNOWN_CITY, CARD_BROKEN), person
-
-
-def _refusal_as_page(action, *arguments):  # type: ignore[no-untyped-def]
-    """Run a change; a refusal (not allowed, last admin…) becomes the one error handler's
-    French page, and the transaction around it is rolled back."""
-    try:
-        return action(*arguments)
-    except MembershipError as refused:
-        raise HTTPException(refused.status_code, refused.message) from None
-
-
-def _inviter(request: Request, city: City, person: Person) -> Inviter:
-    return Inviter(city=city.slug, city_name=city.name, name=person.display_name,
-                   public_url=runtime(request).settings.public_url, by=person)
 
 
 def editor_page(request: Request, city: City, template: str, context: dict[str, object],
