@@ -88,6 +88,9 @@ def test_files_a_volunteer_edits_are_named(repos: ContentRepos) -> None:
     assert new_document_rel(folder, "post", "bienvenue", None) == "posts/bienvenue-2.md"
     assert new_document_rel(folder, "post", "gouter", "2026-11-29") == \
         "posts/2026-11-29-gouter.md"
+    for day in ("../../gap/posts/2026-01-10", "2026-1-5", "2026-11-29/x"):
+        with pytest.raises(PathRefused, match="année-mois-jour"):
+            new_document_rel(folder, "post", "gouter", day)
 
 
 # --- Saving: commits, conflicts, pushes --------------------------------------------------

@@ -30,6 +30,7 @@ MAX_PATH_LENGTH = 200
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9 _.-]{0,119}$")
 # Sub-folders of posts/ and pages/ (posts/2025/x.md) are read by the build: one level.
 _MAX_DEPTH = 3
+_DAY = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 
 
 class PathRefused(Exception):
@@ -116,6 +117,8 @@ def new_document_rel(folder: Path, kind: FileKind, slug: str, day: str | None) -
     numbered when the name is taken."""
     if kind not in ("post", "page") or not SLUG_PATTERN.match(slug):
         raise PathRefused("le titre doit contenir au moins une lettre ou un chiffre")
+    if day is not None and not _DAY.match(day):  # the name is built here: never from input
+        raise PathRefused("la date doit s'écrire année-mois-jour, par exemple 2026-12-05")
     stem = f"{day}-{slug}" if kind == "post" and day else slug
     base = "posts" if kind == "post" else "pages"
     candidate, number = f"{base}/{stem}.md", 2
