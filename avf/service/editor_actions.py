@@ -159,6 +159,26 @@ def _apply(request: Request, person: Person, file: CityFile, page: FormPage,
     return after(file, outcome)
 
 
+def form_again(request: Request, person: Person, city: str, form: FormData,
+               changes: dict[str, str], notice: str) -> Response:
+    """The edit form as it was posted, with `changes` and a notice, nothing saved: a step
+    the page takes without script (a photo sent as the main photo is then chosen)."""
+    kind = "page" if form.get("kind") == "page" else "post"
+    rel = str(form.get("path", ""))
+    if rel:
+        file = document_of(request, city, rel)
+        status = status_of(checkout(request).text(file))
+        page = FormPage(city=city, kind=file.kind, rel=file.rel, base=str(form.get("base", "")),
+                        status=status, actions=allowed_actions(person, file, status))
+    else:
+        page = FormPage(city=city, kind=kind, rel="", base="",
+                        actions=actions_for_new(person, city, kind))
+    values = {**posted_values(form, page.kind), **changes}
+    values["autosave_key"] = str(form.get("autosave_key", ""))[:100]
+    page.done = notice
+    return render_form(request, person, page, values)
+
+
 def _with_all_photos(request: Request, person: Person, page: FormPage,
                      values: dict[str, str]) -> Response:
     """« Voir toutes les photos » without script: the form again, as typed (nothing is

@@ -27,6 +27,7 @@ from avf.editor.media import from_text
 from avf.editor.paths import PathRefused, city_file
 from avf.service.csrf import UploadTooLarge, protected_upload
 from avf.service.editor_access import author_of, checkout, editor_of
+from avf.service.editor_actions import form_again
 from avf.service.editor_thumbnails import thumbnail
 from avf.service.people import Person
 from avf.service.photos import PhotoError, site_photo
@@ -40,6 +41,8 @@ NO_ALT = ("Décrivez la photo en quelques mots (par exemple « Trois bénévoles
           "café à l'accueil ») : les personnes qui ne la voient pas l'entendront lue.")
 TOO_MANY = "Vous avez envoyé beaucoup de photos : attendez un peu avant d'en envoyer d'autres."
 NO_FILE = "Choisissez d'abord une photo sur votre appareil, puis envoyez-la."
+MAIN_PHOTO_CHOSEN = ("La photo est enregistrée parmi les photos de la ville et choisie comme "
+                     "photo principale. Enregistrez votre texte pour la garder.")
 
 
 @dataclass(frozen=True)
@@ -83,6 +86,12 @@ async def upload(request: Request) -> Response:
     if wants_json:
         return JSONResponse({"markdown": added.markdown, "path": added.rel,
                              "path_from_post": added.from_text, "alt": added.alt})
+    if form.fields.get("photo_use") == "main" and "kind" in form.fields:
+        # Without script the whole edit form came along: it comes back as typed, with the
+        # photo chosen (saving the text keeps it).
+        return await run_in_threadpool(
+            form_again, request, person, city, form.fields,
+            {"image": added.from_text, "image_alt": added.alt}, MAIN_PHOTO_CHOSEN)
     return runtime(request).templates.render(request, "service/editor/photo_added.html", {
         "editor_city": city, "photo": added})
 
