@@ -11,7 +11,9 @@ export function mountPicker(form) {
   const alt = form.elements.image_alt
   let known = '' // the description the last chosen photo brought with it
 
+  const summary = box.querySelector('[data-avf-photo-choice] > summary')
   const showChosen = (radio) => {
+    if (summary) summary.textContent = radio.value ? 'Changer de photo' : 'Choisir une photo'
     if (!current) return
     const image = radio.closest('li')?.querySelector('img')
     const words = radio.closest('li')?.querySelector('span')?.textContent || ''
