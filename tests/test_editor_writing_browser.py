@@ -194,8 +194,7 @@ def test_writing_on_a_phone(site: Site, tmp_path: Path) -> None:
             browser.close()
 
 
-PICKER_SHOT = Path(os.environ.get("AVF_PICKER_SCREENSHOT",
-                                  "/work/notes/screens/editor-photo-picker.png"))
+PICKER_SHOT = SHOTS / "editor-photo-picker.png"
 CITY_PHOTOS = {"galette-des-rois.jpg": (200, 150, 60), "pique-nique-au-parc.jpg": (60, 160, 70),
                "visite-du-vieux-lyon.jpg": (150, 90, 60), "cafe-accueil.jpg": (90, 60, 40)}
 
