@@ -236,3 +236,18 @@ def test_a_reader_sees_the_photo_but_no_choice(editor: Editor) -> None:
     fieldset = photo_fieldset(page)
     assert f"{DESCRIBED}?vignette=" in fieldset and DESCRIPTION in fieldset
     assert 'type="radio"' not in fieldset and "Changer de photo" not in fieldset
+
+
+def test_the_missing_description_is_said_once_next_to_its_field(editor: Editor) -> None:
+    """A published text without description: the editor's error next to image_alt, not
+    also `avf check`'s warning next to the photo."""
+    from avf.editor.paths import city_file
+    from avf.editor.validation import check_document
+
+    file = city_file(editor.repos.checkout, "lyon", "posts/2026-01-25-pont.md")
+    text = file.path.read_text(encoding="utf-8").replace(f'image_alt: "{DESCRIPTION}"\n', "")
+    problems = check_document(editor.repos.checkout, file, text)
+    about_description = [problem for problem in problems
+                         if "description" in problem.message or "décrivez" in problem.message]
+    assert [(problem.field, problem.severity) for problem in about_description] == [
+        ("image_alt", "error")]
