@@ -162,6 +162,8 @@ function fill(form, values, editorApi) {
   }
   if (editorApi.body) editorApi.body.setMarkdown(values.get('body') || '')
   editorApi.tags?.refresh()
+  // A photo chosen then, older than the newest ones the grid shows: put it back in.
+  editorApi.picker?.choose(values.get('image') || '')
 }
 
 function randomKey() {

@@ -2,6 +2,7 @@
 // autosave and photos, over the plain form, which works without it.
 import { mountAutosave } from './autosave.js'
 import { mountPhotos } from './photos.js'
+import { mountPicker } from './picker.js'
 import { mountTags } from './tags.js'
 import { mountEditor } from './wysiwyg.js'
 
@@ -23,6 +24,7 @@ async function start() {
       console.error('avf editor:', error)
     }
   }
+  api.picker = mountPicker(form)
   mountPhotos(form, writing, api)
   mountAutosave(form, writing, api)
   document.documentElement.classList.add('avf-editor-ready')

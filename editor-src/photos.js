@@ -25,6 +25,7 @@ export function mountPhotos(form, writing, editorApi) {
     data.append('csrf_token', form.elements.csrf_token.value)
     data.append('photo_alt', alt.value)
     data.append('photo_use', use)
+    data.append('path', form.elements.path?.value || '')
     data.append('photo', file.files[0])
     button.disabled = true
     say('Envoi de la photo…')
@@ -36,7 +37,13 @@ export function mountPhotos(form, writing, editorApi) {
       const answer = await response.json().catch(() => ({}))
       if (!response.ok) return say(answer.message || 'La photo n’a pas pu être envoyée.', true)
       if (use === 'main') {
-        form.elements.image.value = answer.path_from_post
+        const name = encodeURIComponent(answer.path.split('/').pop())
+        const thumbnail = `/editeur/${writing.dataset.city}/photos/${name}?vignette=nouvelle`
+        if (editorApi.picker) {
+          editorApi.picker.choose(answer.path_from_post, answer.alt, thumbnail)
+        } else if (form.elements.image) {
+          form.elements.image.value = answer.path_from_post
+        }
         form.elements.image_alt.value = answer.alt
         form.dispatchEvent(new Event('input', { bubbles: true }))
         say('La photo est enregistrée : c’est maintenant la photo principale de l’article.')

@@ -64,7 +64,8 @@ def editor_service(tmp_path: Path, smtp: SmtpCapture | None = None,
 
 
 def form_fields(page: str, form_id: str = "avf-editor-form") -> dict[str, str]:
-    """The fields a browser would send from the form (checked boxes only; no buttons)."""
+    """The fields a browser would send from the form (checked boxes and radio buttons only;
+    no buttons)."""
     start = page.index(f'id="{form_id}"') if f'id="{form_id}"' in page else page.index("<form")
     end = page.index("</form>", start)
     part = page[start:end]
@@ -73,7 +74,7 @@ def form_fields(page: str, form_id: str = "avf-editor-form") -> dict[str, str]:
         attrs = {name: html.unescape(value or "") for name, value in _ATTR.findall(attributes)}
         if "name" not in attrs or "disabled" in attrs:
             continue
-        if attrs.get("type") == "checkbox" and "checked" not in attrs:
+        if attrs.get("type") in ("checkbox", "radio") and "checked" not in attrs:
             continue
         fields[attrs["name"]] = attrs.get("value", "")
     for attributes, text in _TEXTAREA.findall(part):

@@ -109,9 +109,15 @@ def test_no_markup_reaches_the_theme_through_a_texts_fields(tmp_path: Path) -> N
                "image_alt": 'x" onerror="alert(1)'}
     with editor_service(tmp_path) as editor:
         client = editor.client("reporter")
+        # A description goes with a photo (without one, « Pas de photo » drops it).
+        media = editor.repos.checkout / "lyon" / "media"
+        media.mkdir()
+        (media / "galette.jpg").write_bytes(b"\xff\xd8\xff\xe0 une photo")
         for field, value in attacks.items():
             extra = {"event": "1", "event_start_date": "2026-05-01"} \
                 if field == "event_place" else {}
+            if field == "image_alt":
+                extra = {"image": "../media/galette.jpg"}
             answer = submit(client, "/editeur/lyon/nouveau", "submit",
                             **{"title": "Galette", "body": "Venez !", **extra, field: value})
             assert answer.status_code == 400, (field, answer.status_code)

@@ -192,3 +192,93 @@ def test_writing_on_a_phone(site: Site, tmp_path: Path) -> None:
             assert not violations, violations
         finally:
             browser.close()
+
+
+PICKER_SHOT = SHOTS / "editor-photo-picker.png"
+CITY_PHOTOS = {"galette-des-rois.jpg": (200, 150, 60), "pique-nique-au-parc.jpg": (60, 160, 70),
+               "visite-du-vieux-lyon.jpg": (150, 90, 60), "cafe-accueil.jpg": (90, 60, 40)}
+
+
+def test_a_photo_sent_as_main_photo_is_chosen_in_the_grid(site: Site, tmp_path: Path) -> None:
+    """« Changer de photo » on a phone: the city's photos as a grid of thumbnails; a photo
+    sent with « Comme photo principale » appears in it, chosen, with its description; saving
+    writes its address. No violation of the editor's CSP, nothing wider than the screen."""
+    from playwright.sync_api import expect, sync_playwright
+
+    media = site.checkout / "lyon" / "media"
+    media.mkdir()
+    for name, colour in CITY_PHOTOS.items():
+        out = io.BytesIO()
+        Image.new("RGB", (1200, 800), colour).save(out, "JPEG")
+        (media / name).write_bytes(out.getvalue())
+    subprocess.run(["git", "add", "lyon/media"], cwd=site.checkout, check=True)
+    subprocess.run(["git", "-c", "user.name=Bénévole", "-c", "user.email=b@avf.example",
+                    "commit", "-q", "-m", "Photos"], cwd=site.checkout, check=True)
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM,
+                                             args=["--headless", "--no-sandbox"])
+        try:
+            context = browser.new_context(viewport={"width": 390, "height": 844},
+                                          device_scale_factor=2, is_mobile=True,
+                                          has_touch=True)
+            context.set_default_timeout(TIMEOUT)
+            violations: list[str] = []
+            context.on("console", lambda message: violations.append(message.text)
+                       if "Content Security Policy" in message.text else None)
+            page = context.new_page()
+            page.goto(site.address + "/compte/connexion")
+            page.get_by_label("Votre adresse email").fill(REPORTER)
+            with page.expect_navigation():
+                page.get_by_role("button", name="Recevoir mon lien de connexion").click()
+            page.goto(site.address + link_in_outbox(site.app, REPORTER))  # type: ignore[arg-type]
+            with page.expect_navigation():
+                page.get_by_role("button", name="Me connecter").click()
+            page.goto(f"{site.address}/editeur/lyon/texte/{DRAFT}")
+            page.wait_for_selector("html.avf-editor-ready")
+
+            fieldset = page.locator("fieldset#photo")
+            fieldset.get_by_text("Choisir une photo").click()
+            grid = fieldset.locator("[data-avf-photo-grid]")
+            expect(grid.locator("input[type=radio]")).to_have_count(1 + len(CITY_PHOTOS))
+            expect(fieldset.get_by_label("Pas de photo")).to_be_checked()
+            # Thumbnails, loaded from the service's small copies.
+            expect(grid.locator("img").first).to_have_attribute("src", re.compile(r"vignette="))
+            page.wait_for_function("""() => [...document.querySelectorAll(
+                '[data-avf-photo-grid] img')].every((image) => image.complete
+                && image.naturalWidth === 320)""")
+            # Choosing one shows it as chosen above the grid.
+            fieldset.get_by_label("pique nique au parc").check()
+            expect(fieldset.locator("[data-avf-photo-current]")).to_contain_text(
+                "Photo choisie (pique nique au parc)")
+
+            # Sent as the main photo: added to the grid, chosen, description filled.
+            page.locator("#avf-photo-file").set_input_files(str(photo_file(tmp_path)))
+            page.get_by_label("Décrivez la photo pour les personnes qui ne la voient pas",
+                              exact=True).last.fill("Le marché de la Croix-Rousse")
+            page.get_by_label("Comme photo principale, sous le titre").check()
+            page.get_by_role("button", name="Envoyer la photo").click()
+            expect(page.locator("[data-avf-photo-message]")).to_contain_text(
+                "photo principale")
+            chosen = grid.locator("input[type=radio]:checked")
+            expect(chosen).to_have_value(re.compile(
+                r"^\.\./media/\d{4}-le-marche-de-la-croix-rousse\.jpg$"))
+            expect(grid.locator("input[type=radio]")).to_have_count(2 + len(CITY_PHOTOS))
+            expect(page.locator("input#image_alt")).to_have_value("Le marché de la Croix-Rousse")
+            expect(fieldset.locator("[data-avf-photo-current] img")).to_have_attribute(
+                "src", re.compile(r"le-marche-de-la-croix-rousse\.jpg\?vignette="))
+            page.wait_for_function("""() => [...document.querySelectorAll(
+                '#photo img')].every((image) => image.complete && image.naturalWidth > 0)""")
+            assert page.evaluate(
+                "document.documentElement.scrollWidth - window.innerWidth") <= 0
+            PICKER_SHOT.parent.mkdir(parents=True, exist_ok=True)
+            fieldset.screenshot(path=str(PICKER_SHOT))
+
+            page.get_by_role("button", name="Enregistrer le brouillon").click()
+            page.wait_for_url(re.compile(r".*fait=save.*"))
+            text = committed(site.checkout, DRAFT)
+            assert re.search(r"(?m)^image: \.\./media/\d{4}-le-marche-de-la-croix-rousse\.jpg$",
+                             text)
+            assert "image_alt: Le marché de la Croix-Rousse" in text
+            assert not violations, violations
+        finally:
+            browser.close()

@@ -55,6 +55,8 @@ def draft_from_form(form: Mapping[str, str], previous: Draft | None = None,
     fields = dict(previous.fields) if previous else {}
     for name in TEXT_FIELDS:
         _put(fields, name, _line(form.get(name, "")))
+    if "image" not in fields:  # « Pas de photo »: its description goes with it
+        fields.pop("image_alt", None)
     _put_moment(fields, "date", form.get("date", ""), form.get("time", ""))
     tags = [tag for tag in (_line(part) for part in form.get("tags", "").split(",")) if tag]
     _put(fields, "tags", list(dict.fromkeys(tags)))

@@ -143,3 +143,24 @@ def documents_of(folder: Path) -> list[str]:
                 continue
             found.append(rel)
     return found
+
+
+def photos_of(folder: Path) -> list[str]:
+    """Every photo of a city folder's `media/` (`media/x.jpg`), as `city_file` would accept
+    it: plain names, photo suffixes, no hidden file, no symbolic link (a link planted in
+    media/ could show any file of the server in the editor's photo choice)."""
+    root = folder / MEDIA_FOLDER
+    if not root.is_dir() or root.is_symlink():
+        return []
+    found = []
+    for path in sorted(root.iterdir()):
+        rel = f"{MEDIA_FOLDER}/{path.name}"
+        try:
+            if _kind(_parts(rel)) != "media":
+                continue
+            _no_link_on_the_way(folder, rel.split("/"))
+        except PathRefused:
+            continue
+        if path.is_file():
+            found.append(rel)
+    return found

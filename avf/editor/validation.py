@@ -1,7 +1,8 @@
 """The editor's checks are `avf check`'s: the whole city is validated as it would be after
 the save (so a duplicate address or a link to a missing page is caught too), and each
-problem of the edited file is placed next to the form field it concerns. One rule is the
-editor's own: no markup in the one-line fields (avf.editor.plain_fields).
+problem of the edited file is placed next to the form field it concerns. Two rules are the
+editor's own: no markup in the one-line fields (avf.editor.plain_fields), and a main photo
+always comes with its description (`avf check` only warns, and only for published texts).
 """
 
 from __future__ import annotations
@@ -48,7 +49,37 @@ def check_document(content_dir: Path, file: CityFile, text: str | None) -> list[
                                       problem.severity))
         elif text is None and problem.severity == "error":
             found.append(FieldProblem(None, f"{_short(problem)} : {problem.message}"))
-    return found + (markup_problems(text) if text is not None else [])
+    if text is None:
+        return found
+    own_rules = markup_problems(text) + description_problems(text)
+    if any(problem.field == "image_alt" for problem in own_rules):
+        found = [problem for problem in found if not _is_missing_description(problem)]
+    return found + own_rules
+
+
+NO_DESCRIPTION = ("décrivez la photo en quelques mots (par exemple « Trois bénévoles servent "
+                  "le café à l'accueil ») : les personnes qui ne la voient pas l'entendront "
+                  "lue ; ou choisissez « Pas de photo »")
+
+
+def description_problems(text: str) -> list[FieldProblem]:
+    """A main photo without its description: an error in the editor, drafts included (the
+    form asks for both together; a text pushed by git keeps `avf check`'s warning)."""
+    try:
+        fields = parse_front_matter(text, "").fields
+    except ContentError:
+        return []
+    image, alt = fields.get("image"), fields.get("image_alt")
+    if image is None or not str(image).strip() or (alt is not None and str(alt).strip()):
+        return []
+    return [FieldProblem("image_alt", NO_DESCRIPTION)]
+
+
+def _is_missing_description(problem: FieldProblem) -> bool:
+    """`avf check`'s warning about the main photo's missing description (the editor's own
+    error says it next to the description's field)."""
+    return (problem.field == "image" and not problem.is_error
+            and "n'a pas de description" in problem.message)
 
 
 # Fields the theme writes as they are (text), and those it writes inside an attribute.

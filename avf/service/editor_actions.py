@@ -44,6 +44,7 @@ from avf.service.editor_writing import forget_after_save
 from avf.service.people import Person
 from avf.service.runtime import runtime
 
+ALL_PHOTOS = "toutes"  # the value of the photo choice's « Voir toutes les photos » button
 FORM_ACTIONS = ("save", "submit", "publish", "schedule", "send_back", "unpublish")
 EXTRA_FIELDS = ("publish_date", "publish_time", "comment")
 MAX_COMMENT = 4_000
@@ -66,6 +67,8 @@ def _create(request: Request, person: Person, city: str, form: FormData) -> Resp
     page = FormPage(city=city, kind=kind, rel="", base="",
                     actions=actions_for_new(person, city, kind))
     values = posted_values(form, kind)
+    if form.get("photos") == ALL_PHOTOS:
+        return _with_all_photos(request, person, page, values)
     action = str(form.get("action", "save"))
     if action not in page.actions:
         page.refused = _not_allowed(kind)
@@ -108,6 +111,8 @@ def _edit(request: Request, person: Person, file: CityFile, form: FormData) -> R
                     base=str(form.get("base", "")), status=status,
                     actions=allowed_actions(person, file, status))
     values = posted_values(form, file.kind)
+    if form.get("photos") == ALL_PHOTOS:
+        return _with_all_photos(request, person, page, values)
     try:
         previous = read_draft(committed) if committed is not None else Draft({}, "")
     except DraftError:
@@ -152,6 +157,34 @@ def _apply(request: Request, person: Person, file: CityFile, page: FormPage,
     tell(request, person, file, action, values["comment"])
     forget_after_save(request, person, file, form)  # the autosave is now in the commit
     return after(file, outcome)
+
+
+def form_again(request: Request, person: Person, city: str, form: FormData,
+               changes: dict[str, str], notice: str) -> Response:
+    """The edit form as it was posted, with `changes` and a notice, nothing saved: a step
+    the page takes without script (a photo sent as the main photo is then chosen)."""
+    kind = "page" if form.get("kind") == "page" else "post"
+    rel = str(form.get("path", ""))
+    if rel:
+        file = document_of(request, city, rel)
+        status = status_of(checkout(request).text(file))
+        page = FormPage(city=city, kind=file.kind, rel=file.rel, base=str(form.get("base", "")),
+                        status=status, actions=allowed_actions(person, file, status))
+    else:
+        page = FormPage(city=city, kind=kind, rel="", base="",
+                        actions=actions_for_new(person, city, kind))
+    values = {**posted_values(form, page.kind), **changes}
+    values["autosave_key"] = str(form.get("autosave_key", ""))[:100]
+    page.done = notice
+    return render_form(request, person, page, values)
+
+
+def _with_all_photos(request: Request, person: Person, page: FormPage,
+                     values: dict[str, str]) -> Response:
+    """« Voir toutes les photos » without script: the form again, as typed (nothing is
+    saved), with every photo of the city to choose from."""
+    page.all_photos = True
+    return render_form(request, person, page, values)
 
 
 def after(file: CityFile, outcome: Outcome) -> RedirectResponse:

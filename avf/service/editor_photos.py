@@ -23,9 +23,12 @@ from starlette.routing import Route
 
 from avf.content.values import slugify
 from avf.editor.checkout import Change, EditConflict
+from avf.editor.media import from_text
 from avf.editor.paths import PathRefused, city_file
 from avf.service.csrf import UploadTooLarge, protected_upload
 from avf.service.editor_access import author_of, checkout, editor_of
+from avf.service.editor_actions import form_again
+from avf.service.editor_thumbnails import thumbnail
 from avf.service.people import Person
 from avf.service.photos import PhotoError, site_photo
 from avf.service.ratelimit import Limit, RateLimiter
@@ -38,6 +41,8 @@ NO_ALT = ("Décrivez la photo en quelques mots (par exemple « Trois bénévoles
           "café à l'accueil ») : les personnes qui ne la voient pas l'entendront lue.")
 TOO_MANY = "Vous avez envoyé beaucoup de photos : attendez un peu avant d'en envoyer d'autres."
 NO_FILE = "Choisissez d'abord une photo sur votre appareil, puis envoyez-la."
+MAIN_PHOTO_CHOSEN = ("La photo est enregistrée parmi les photos de la ville et choisie comme "
+                     "photo principale. Enregistrez votre texte pour la garder.")
 
 
 @dataclass(frozen=True)
@@ -81,6 +86,12 @@ async def upload(request: Request) -> Response:
     if wants_json:
         return JSONResponse({"markdown": added.markdown, "path": added.rel,
                              "path_from_post": added.from_text, "alt": added.alt})
+    if form.fields.get("photo_use") == "main" and "kind" in form.fields:
+        # Without script the whole edit form came along: it comes back as typed, with the
+        # photo chosen (saving the text keeps it).
+        return await run_in_threadpool(
+            form_again, request, person, city, form.fields,
+            {"image": added.from_text, "image_alt": added.alt}, MAIN_PHOTO_CHOSEN)
     return runtime(request).templates.render(request, "service/editor/photo_added.html", {
         "editor_city": city, "photo": added})
 
@@ -108,7 +119,7 @@ def _add_photo(request: Request, person: Person, city: str, upload_file: tuple[s
                       f"Photo ajoutée : {alt}")
         except EditConflict:
             continue  # someone added a photo of that name meanwhile: take the next name
-        return AddedPhoto(file.rel, alt, _from_text(text_path) + file.rel)
+        return AddedPhoto(file.rel, alt, from_text(text_path) + file.rel)
     raise HTTPException(409, "Trop de photos portent déjà ce nom : changez la description.")
 
 
@@ -118,30 +129,31 @@ def _name_from(alt: str, filename: str) -> str:
     return words.rstrip("-") or "photo"
 
 
-def _from_text(text_path: str) -> str:
-    """`../` as many times as the text is deep in its city folder (posts/x.md: once)."""
-    depth = max(1, text_path.count("/")) if text_path else 1
-    return "../" * depth
-
-
 def markdown_alt(alt: str) -> str:
     """The description inside `![…]`: brackets and backslashes escaped."""
     return re.sub(r"([\\\[\]])", r"\\\1", alt)
 
 
 def photo(request: Request) -> Response:
-    """A committed photo of the city, for the editor's own display of the text."""
+    """A committed photo of the city, for the editor's own display of the text; with
+    `?vignette=<version>`, its small copy for the form's photo choice (the version in the
+    address changes with the photo, so the browser may keep it)."""
     city = request.path_params["city"]
     editor_of(request, city)
+    settings = runtime(request).settings
     try:
-        file = city_file(runtime(request).settings.content_dir, city,
-                         f"media/{request.path_params['name']}")
+        file = city_file(settings.content_dir, city, f"media/{request.path_params['name']}")
     except PathRefused:
         raise HTTPException(404) from None
     if file.kind != "media" or not file.path.is_file():
         raise HTTPException(404)
-    return FileResponse(file.path, headers={"Cache-Control": "private, no-cache",
-                                            "X-Content-Type-Options": "nosniff"})
+    headers = {"Cache-Control": "private, no-cache", "X-Content-Type-Options": "nosniff"}
+    if "vignette" in request.query_params:
+        small = thumbnail(settings.data_dir, file)  # a plain def: in the thread pool
+        if small is not None:
+            return FileResponse(small, media_type="image/jpeg", headers={
+                **headers, "Cache-Control": "private, max-age=604800"})
+    return FileResponse(file.path, headers=headers)
 
 
 routes = [

@@ -15,8 +15,9 @@ from starlette.responses import Response
 
 from avf.content.loader import NETWORK_SLUG
 from avf.content.values import PARIS
-from avf.editor.checkout import EditConflict
+from avf.editor.checkout import Checkout, CheckoutError, EditConflict
 from avf.editor.differences import compare_documents
+from avf.editor.media import PhotoChoice, city_photos, photo_choice
 from avf.editor.paths import CityFile
 from avf.editor.validation import FieldProblem
 from avf.editor.workflow import STATES
@@ -68,6 +69,7 @@ class FormPage:
     public_url: str | None = None
     conflict: dict[str, object] | None = None
     push_problem: str = ""
+    all_photos: bool = False  # « Voir toutes les photos » asked (not only the newest)
 
 
 def place_problems(page: FormPage, problems: list[FieldProblem]) -> None:
@@ -110,7 +112,20 @@ def render_form(request: Request, person: Person, page: FormPage, values: dict[s
         "status_label": STATES.get(page.status, page.status),
         "scheduled_label": page.scheduled_at.astimezone(PARIS) if page.scheduled_at else None,
         "has_problems": bool(page.errors or page.general_errors),
+        "picker": photo_picker(request, page, values.get("image", "")),
     }, status_code)
+
+
+def photo_picker(request: Request, page: FormPage, current: str) -> PhotoChoice:
+    """The city's photos for the form's main photo (the newest, or all when asked)."""
+    settings = runtime(request).settings
+    try:
+        repository: Checkout | None = Checkout(settings.content_dir, settings.git_branch)
+    except CheckoutError:
+        repository = None  # not a git checkout: the files' own dates order them
+    everything = page.all_photos or request.query_params.get("photos") == "toutes"
+    return photo_choice(city_photos(repository, settings.content_dir / page.city), page.rel,
+                        current, everything=everything)
 
 
 def render_editor(request: Request, city: str, template: str, context: dict[str, object],
