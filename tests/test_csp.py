@@ -12,7 +12,6 @@ import os
 import shutil
 from collections.abc import Iterator
 from dataclasses import replace
-from pathlib import Path
 
 import pytest
 from auth_helpers import add_person, browser, sign_in
@@ -89,7 +88,7 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, list[d
 def page(chromium: str, site: tuple[str, list[dict]]) -> Iterator[object]:
     from playwright.sync_api import sync_playwright
 
-    address, cookies = site
+    _, cookies = site
     with sync_playwright() as playwright:
         launched = playwright.chromium.launch(executable_path=chromium,
                                               args=["--headless", "--no-sandbox"])
@@ -175,7 +174,7 @@ def test_the_portal_s_directory_filters_under_the_policy(
 
 
 def test_an_inline_script_is_what_the_policy_stops(
-        page, site: tuple[str, list[dict]], tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+        page, site: tuple[str, list[dict]]) -> None:  # type: ignore[no-untyped-def]
     """The watch itself: a script slipped into a served page is blocked and reported."""
     address, _ = site
     visit(page, f"{address}/lyon/")
