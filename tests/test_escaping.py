@@ -248,3 +248,24 @@ def test_the_service_pages_made_from_the_build_s_data_escape_it(app: Starlette) 
         assert response.status_code == 200, path
         page = assert_no_markup_from_payloads(response.text, path)
         assert f"Titre {ALL}" in "".join(page.texts) or f"AVF {ALL}" in "".join(page.texts), path
+
+
+def test_a_template_compiled_before_escaping_is_not_reused(tmp_path: Path) -> None:
+    """The compiled-template cache on disk outlives an upgrade: an escaping environment
+    must compile the unchanged template again, not take the raw one's bytecode."""
+    import jinja2
+
+    from avf.build.templates_cache import MemoryBytecodeCache
+
+    write(tmp_path / "templates" / "tag.html", "<h1>{{ tag }}</h1>")
+    rendered = []
+    for autoescape in (False, True):
+        cache = MemoryBytecodeCache()  # a new process: only the folder is shared
+        cache.use_folder(tmp_path / "cache")
+        environment = jinja2.Environment(
+            loader=jinja2.FileSystemLoader(str(tmp_path / "templates")),
+            autoescape=autoescape, bytecode_cache=cache)
+        rendered.append(environment.get_template("tag.html").render(tag=SCRIPT))
+    assert rendered == [f"<h1>{SCRIPT}</h1>",
+                        "<h1>&lt;script&gt;alert(1)&lt;/script&gt;</h1>"]
+    assert len(list((tmp_path / "cache").glob("*.bytecode"))) == 2
