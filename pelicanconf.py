@@ -112,3 +112,8 @@ AVF_ACCESSIBILITY_DATE = _datetime.date(2026, 11, 29)
 from avf.theme.filters import FILTERS  # noqa: E402
 
 JINJA_FILTERS = dict(FILTERS)
+
+# Every `{{ value }}` of the theme is HTML-escaped (avf/theme/environment.py says why).
+from avf.theme.environment import JINJA_ENVIRONMENT as _THEME_ENVIRONMENT  # noqa: E402
+
+JINJA_ENVIRONMENT = dict(_THEME_ENVIRONMENT)

@@ -52,12 +52,18 @@ def nginx_config(output_dir: Path, upstream: str, server_names: list[str],
             raise DeployError(f"le domaine « {domain} » de {slug} est déjà servi par une autre "
                               "ville ou par le réseau : corrigez son city.yaml")
         taken.append(domain)
+    # The network's host names, as a policy names them (nginx's regular expressions: no).
+    network_hosts = tuple(name.lower() for name in server_names if not name.startswith("~"))
     values = {
         "UPSTREAM": upstream, "LISTEN": listen, "SERVER_NAME": " ".join(server_names),
         "PUBLIC_DIR": str(public), "MEMBERS_DIR": str(members),
         "ACCEL_PREFIX": ACCEL_PREFIX, "BROTLI": BROTLI_ON if brotli else BROTLI_OFF,
         "TYPES": _types(), "CHARSET_TYPES": " ".join(sorted(headers.TEXT_TYPES - {"text/html"})),
-        "CACHE_MAP": _cache_map(), "MEDIA_POLICY_MAP": _media_policy_map(),
+        "CACHE_MAP": _cache_map(), "POLICY_MAP": _policy_map(),
+        "SITE_POLICY": headers.site_policy(),
+        # A city's own domain: its pré-accueil form posts to the network's host.
+        "DOMAIN_POLICY_MAP": _policy_map(network_hosts),
+        "DOMAIN_SITE_POLICY": headers.site_policy(network_hosts),
         "SECURITY_HEADERS": _security_headers(),
         "FEED_LOCATIONS": _feed_locations(),
     }
@@ -103,12 +109,14 @@ def _cache_map() -> str:
     ])
 
 
-def _media_policy_map() -> str:
+def _policy_map(form_hosts: tuple[str, ...] = ()) -> str:
+    """static_headers.content_security_policy as an nginx map: a PDF of media/ gets none
+    (an empty value is not sent), media files their sandbox, the rest the sites' policy."""
     unsandboxed = "|".join(sorted(headers.UNSANDBOXED_MEDIA))
     return "\n".join([
         f'    "~*{headers.MEDIA_PATH.pattern}.*\\.({unsandboxed})$" "";',
         f'    "~{headers.MEDIA_PATH.pattern}" "{headers.MEDIA_POLICY}";',
-        '    default "";',
+        f'    default "{headers.site_policy(form_hosts)}";',
     ])
 
 

@@ -25,6 +25,7 @@ from avf.cli import main
 from avf.deploy import nginx_config
 from avf.service import create_app
 from avf.service.members import ACCEL_PREFIX
+from avf.service.static_headers import site_policy
 from tests.auth_helpers import add_person, browser, sign_in
 from tests.conftest import (
     CITY_YAML,
@@ -204,6 +205,7 @@ def test_nginx_serves_the_public_sites_from_disk(nginx: int, site: Path) -> None
 
     missing = get(nginx, "/lyon/perdu.html")
     assert missing[0] == 404 and "AVF Lyon : cette page" in missing[2].decode()
+    assert missing[1]["content-security-policy"] == site_policy()  # a theme page too
     assert get(nginx, "/lyon/media/")[0] == 404  # no folder listing
 
     for member_path in ("/membres/lyon/", "/membres/lyon/actualites/bureau.html"):
@@ -390,6 +392,9 @@ def test_a_city_with_its_own_domain_is_served_at_that_domain_s_root(nginx: int,
     status, headers, body = get(nginx, "/", **host)
     assert status == 200 and "Tour du lac" in body.decode()
     assert '<link rel="canonical" href="https://avf-annecy.test/">' in body.decode()
+    # Its pré-accueil form posts to the network's host: the policy lets it.
+    assert headers["content-security-policy"] == site_policy(("avf.test",))
+    assert headers["content-security-policy"].endswith("form-action 'self' avf.test")
     assert headers["cache-control"] == "no-cache" and "x-content-type-options" in headers
     stylesheet = re.search(r'href="https://avf-annecy.test(/theme/[^"]+\.css)"', body.decode())
     assert stylesheet, "the theme is taken from the city's own domain"
@@ -405,6 +410,7 @@ def test_a_city_with_its_own_domain_is_served_at_that_domain_s_root(nginx: int,
 
     missing = get(nginx, "/perdu.html", **host)
     assert missing[0] == 404 and "Page introuvable" in missing[2].decode()
+    assert missing[1]["content-security-policy"] == site_policy(("avf.test",))
     # Only the city lives there: not the other cities, the members' area nor dot paths.
     for path in ("/lyon/", "/membres/annecy/", "/.state/index.json", "/annecy/"):
         assert get(nginx, path, **host)[0] == 404, path

@@ -25,6 +25,7 @@ from avf.build.templates_cache import FOLDER as TEMPLATE_CACHE
 from avf.build.templates_cache import WORKER_TEMPLATES
 from avf.content import CityContent, load_city, load_network
 from avf.content.activity import dormant_from, newest_public_post
+from avf.theme.environment import JINJA_ENVIRONMENT
 
 
 class _Collector(logging.Handler):
@@ -92,8 +93,10 @@ def _build(task: SiteTask) -> CityResult:
     WORKER_TEMPLATES.use_folder(task.output_dir / TEMPLATE_CACHE)
     images = ImageCache(task.output_dir / CACHE_DIR)  # the avf_images plugin fills it
     overrides["AVF_IMAGE_CACHE"] = images
-    overrides["JINJA_ENVIRONMENT"] = {**shared.get("JINJA_ENVIRONMENT", _JINJA_DEFAULTS),
-                                      "bytecode_cache": WORKER_TEMPLATES}
+    # Escaping stays on whatever the settings file says: the theme writes volunteers'
+    # plain text and marks its HTML `| safe` (avf/theme/environment.py).
+    overrides["JINJA_ENVIRONMENT"] = {**shared.get("JINJA_ENVIRONMENT", JINJA_ENVIRONMENT),
+                                      "autoescape": True, "bytecode_cache": WORKER_TEMPLATES}
     settings = read_settings(path=None, override={**copy.deepcopy(shared), **overrides})
     _collector.records.clear()
     try:
@@ -169,9 +172,6 @@ def _forget_rendered_content() -> None:
         memo = Content.__dict__.get(name)
         if memo is not None and isinstance(getattr(memo, "cache", None), dict):
             memo.cache.clear()
-
-
-_JINJA_DEFAULTS = {"trim_blocks": True, "lstrip_blocks": True, "extensions": []}
 
 
 @cache

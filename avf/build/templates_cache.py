@@ -12,6 +12,11 @@ and read back by the next process. Each file starts with the SHA-256 of the rest
 truncated or damaged file (a crash, a full disk) is ignored and compiled again, never
 handed to Jinja (whose own format unpickles). Like Python's `__pycache__`, the folder is
 trusted as much as the code: whoever can write to it can already write the pages.
+
+Jinja's own key is the template's name and file only, but the environment's options are
+compiled in (escaping above all: a template compiled before autoescaping was turned on
+writes values raw). So the key also holds those options: another environment, another
+entry, never the bytecode of the old one.
 """
 
 from __future__ import annotations
@@ -21,6 +26,7 @@ import os
 import uuid
 from pathlib import Path
 
+from jinja2 import Environment
 from jinja2.bccache import Bucket, BytecodeCache
 
 FOLDER = ".template-cache"  # in the output folder, beside .state/
@@ -38,6 +44,14 @@ class MemoryBytecodeCache(BytecodeCache):
     def use_folder(self, folder: Path | None) -> None:
         """Read and write compiled templates in `folder` too (None: memory only)."""
         self._folder = folder
+
+    def get_bucket(self, environment: Environment, name: str, filename: str | None,
+                   source: str) -> Bucket:
+        key = hashlib.sha256(
+            f"{compiled_with(environment, name)}|{name}|{filename or ''}".encode()).hexdigest()
+        bucket = Bucket(environment, key, self.get_source_checksum(source))
+        self.load_bytecode(bucket)
+        return bucket
 
     def load_bytecode(self, bucket: Bucket) -> None:
         data = self._store.get(bucket.key)
@@ -81,6 +95,17 @@ class MemoryBytecodeCache(BytecodeCache):
             os.replace(temporary, path)
         except OSError:  # a cache: the build goes on without it
             temporary.unlink(missing_ok=True)
+
+
+def compiled_with(environment: Environment, name: str) -> str:
+    """The options of `environment` that change the code compiled from a template."""
+    autoescape = environment.autoescape
+    escaped = autoescape(name) if callable(autoescape) else autoescape
+    extensions = ",".join(sorted(environment.extensions))
+    return (f"autoescape={bool(escaped)};trim={environment.trim_blocks};"
+            f"lstrip={environment.lstrip_blocks};newline={environment.newline_sequence!r};"
+            f"trailing={environment.keep_trailing_newline};optimized={environment.optimized};"
+            f"extensions={extensions}")
 
 
 WORKER_TEMPLATES = MemoryBytecodeCache()

@@ -29,8 +29,9 @@ from avf.service.static_headers import (
     CACHE_REVALIDATE,
     SECURITY_HEADERS,
     cache_control,
+    content_security_policy,
     content_type,
-    media_policy,
+    site_policy,
 )
 
 # Content-Encoding → the suffix of the precompressed file beside the original.
@@ -99,7 +100,8 @@ class PublicFiles:
                 raise HTTPException(404)
             response = Response(answer.page, status_code=404,
                                 media_type=content_type("404.html"),
-                                headers={"Cache-Control": CACHE_REVALIDATE, **SECURITY_HEADERS})
+                                headers={"Cache-Control": CACHE_REVALIDATE, **SECURITY_HEADERS,
+                                         "Content-Security-Policy": site_policy()})
         else:
             served = path + "index.html" if path.endswith("/") else path
             response = file_response(answer, served, headers)
@@ -221,7 +223,7 @@ def file_response(found: Found, url_path: str, request: Headers) -> Response:
     tag = etag(status, found.encoding)
     headers = {"Cache-Control": cache_control(url_path), "ETag": tag,
                "Last-Modified": formatdate(status.st_mtime, usegmt=True), **SECURITY_HEADERS}
-    policy = media_policy(url_path)
+    policy = content_security_policy(url_path)
     if policy:
         headers["Content-Security-Policy"] = policy
     if found.encoding:

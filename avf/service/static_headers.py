@@ -67,11 +67,36 @@ MEDIA_POLICY = ("sandbox; default-src 'none'; img-src 'self' data:; "
 UNSANDBOXED_MEDIA = frozenset({"pdf"})
 
 
+# Every other public file — the theme's pages above all — is sent with the sites' own
+# policy: scripts, styles, fonts and fetches from the site's origin only, nothing inline
+# (the theme has no inline script, style or event attribute: tests/test_csp.py), so a
+# volunteer's text that slipped into a page as markup still could not run.
+# 'wasm-unsafe-eval': Pagefind's search runs as WebAssembly (recherche/). `data:` images:
+# Pagefind's UI draws its icons so. `form-action`: the pré-accueil form of a city with a
+# domain of its own posts to the network's host, named by `site_policy(form_hosts)`.
+SITE_POLICY = ("default-src 'self'; img-src 'self' data:; style-src 'self'; "
+               "script-src 'self' 'wasm-unsafe-eval'; object-src 'none'; base-uri 'self'; "
+               "frame-ancestors 'self'; form-action 'self'")
+
+
+def site_policy(form_hosts: tuple[str, ...] = ()) -> str:
+    """The sites' policy; forms may also post to `form_hosts` (host names)."""
+    return " ".join((SITE_POLICY, *form_hosts))  # form-action is the policy's last part
+
+
 def media_policy(path: str) -> str | None:
     """The Content-Security-Policy of the file at URL path `path`, if it is a media file."""
     if MEDIA_PATH.match(path) and extension(path) not in UNSANDBOXED_MEDIA:
         return MEDIA_POLICY
     return None
+
+
+def content_security_policy(path: str, form_hosts: tuple[str, ...] = ()) -> str | None:
+    """The Content-Security-Policy of the public file at URL path `path`: a media file's
+    sandbox, none for a PDF of media/ (see above), else the sites' own."""
+    if MEDIA_PATH.match(path):
+        return media_policy(path)
+    return site_policy(form_hosts)
 
 
 def extension(path: str) -> str:

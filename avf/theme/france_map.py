@@ -91,8 +91,7 @@ def france_map(cities: Iterable[Mapping[str, object]]) -> str:
     return (
         '<svg class="carte-france" '
         f'viewBox="0 0 {WIDTH} {HEIGHT}" width="100%" role="group" '
-        'aria-labelledby="carte-titre carte-description" '
-        'style="max-width: 36rem; height: auto">'
+        'aria-labelledby="carte-titre carte-description">'
         '<title id="carte-titre">Carte des AVF en France métropolitaine</title>'
         f'<desc id="carte-description">{len(shown)} associations placées sur la carte ; '
         "la liste par région ci-dessous donne les mêmes liens.</desc>"
