@@ -197,3 +197,98 @@ def test_the_network_search_finds_a_page_of_a_city(page, served: str) -> None:  
     page.locator("#recherche input").fill("traboules")  # a Lyon word: not on Rennes' site
     page.locator(".pagefind-ui__message").get_by_text("Pas de résultat", exact=False).wait_for()
     assert page.elsewhere == []  # type: ignore[attr-defined]
+
+
+# --- An index kept when the indexed pages did not change ---------------------------------
+
+def test_no_index_names_the_theme_url(sample: Path) -> None:
+    """The reuse of an index across a theme change relies on it (search_index.py)."""
+    sites = [*discover_cities(SAMPLE_CONTENT), ""]
+    indexed = "\n".join(index_texts(sample / "public" / site / "pagefind") for site in sites)
+    assert "pagefind_dcd" in indexed
+    assert "/theme/" not in indexed
+    assert "/theme/" in (sample / "public" / "lyon" / "index.html").read_text()
+
+
+@pytest.fixture
+def own_theme(network: Path, tmp_path: Path) -> tuple[Path, Path]:
+    """A network of three cities built with a copy of the theme (its CSS can then change)."""
+    from tests.conftest import PROJECT_ROOT
+    from tests.test_incremental import settings_copy, small_network
+
+    small_network(network)
+    theme = tmp_path / "theme"
+    shutil.copytree(PROJECT_ROOT / "themes" / "avf", theme)
+    settings = settings_copy(tmp_path / "conf.py", f"\nTHEME = {str(theme)!r}\n")
+    return theme, settings
+
+
+def _build(network: Path, output: Path, settings: Path) -> dict[str, bool]:
+    done = build_network(BuildOptions(content_dir=network, output_dir=output, jobs=2,
+                                      site_url=TEST_SITE_URL, now=FIXED_NOW,
+                                      settings_file=settings))
+    assert done.ok, [(r.slug, r.errors) for r in done.failed]
+    reused = {result.slug: result.search_reused for result in done.results}
+    if done.portal is not None:
+        reused["_portal"] = done.portal.search_reused
+    return reused
+
+
+def _index_files(bundle: Path) -> dict[str, int]:
+    """Each file of an index by path, with its inode: the same files, not new copies."""
+    return {path.relative_to(bundle).as_posix(): path.stat().st_ino
+            for path in bundle.rglob("*") if path.is_file()}
+
+
+def _change_css(theme: Path) -> None:
+    css = theme / "static" / "css" / "avf.css"
+    css.write_text(css.read_text() + "\n/* a new shade */\n")
+
+
+def test_a_theme_change_keeps_every_index_and_equals_a_cold_build(
+        network: Path, tmp_path: Path, own_theme: tuple[Path, Path]) -> None:
+    theme, settings = own_theme
+    output = tmp_path / "out"
+    first = _build(network, output, settings)
+    assert first == dict.fromkeys(["dinan", "lyon", "rennes", "_portal"], False)
+    before = {slug: (output / "public" / slug / "index.html").read_text()
+              for slug in ("lyon", "rennes")}
+    fragments = _index_files(output / "public" / "lyon" / "pagefind")
+    _change_css(theme)
+    assert _build(network, output, settings) == dict.fromkeys(
+        ["dinan", "lyon", "rennes", "_portal"], True)
+    for slug, page in before.items():  # the pages did change: they name the new theme
+        assert (output / "public" / slug / "index.html").read_text() != page
+    assert _index_files(output / "public" / "lyon" / "pagefind") == fragments
+    cold = tmp_path / "cold"
+    assert not any(_build(network, cold, settings).values())
+    assert tree(output) == tree(cold)
+
+
+def test_changed_text_or_an_untrusted_key_indexes_again(
+        network: Path, tmp_path: Path, own_theme: tuple[Path, Path]) -> None:
+    from avf.build.publish import online_release
+    from avf.build.search_index import KEY_FILE
+
+    theme, settings = own_theme
+    output = tmp_path / "out"
+    _build(network, output, settings)
+    write(network / "lyon" / "posts" / "2026-10-02-c.md",
+          post("Balade", body="Une randonnée aux Monts d'Or."))
+    (online_release(output, "rennes") / KEY_FILE).write_text("normalised 0000\n")  # damaged
+    (online_release(output, "_portal") / KEY_FILE).unlink()  # missing
+    _change_css(theme)
+    assert _build(network, output, settings) == {
+        "dinan": True, "lyon": False, "rennes": False, "_portal": False}
+    assert "randonnée" in index_texts(output / "public" / "lyon" / "pagefind")
+    cold = tmp_path / "cold"
+    _build(network, cold, settings)
+    assert tree(output) == tree(cold)
+
+
+def tree(output: Path) -> dict[str, bytes]:
+    """What is published, but the theme's older versions (kept online on purpose)."""
+    from tests.test_incremental import tree as published
+
+    return {path: data for path, data in published(output).items()
+            if not path.startswith("public/theme/")}

@@ -67,6 +67,10 @@ def _link_to_object(path: str, target: Path) -> None:
 
 def _link(target: Path, path: str) -> None:
     """Put a hard link to `target` at `path`, replacing whatever is there."""
+    if os.path.samefile(target, path):
+        # Linked already (a reused search index): `rename` between two links to one file
+        # does nothing, and would leave the temporary link behind.
+        return
     temporary = f"{path}.link"
     os.link(target, temporary)
     os.replace(temporary, path)

@@ -18,9 +18,9 @@ from typing import Any
 from avf.build.city_settings import SiteTask, city_overrides, portal_overrides
 from avf.build.images import CACHE_DIR, ImageCache
 from avf.build.objects import store_release
-from avf.build.publish import discard, new_release
+from avf.build.publish import PORTAL, discard, new_release, online_release
 from avf.build.report import CityResult
-from avf.build.search_index import SearchIndexError, index_site
+from avf.build.search_index import SearchIndexError, index_or_reuse
 from avf.build.templates_cache import FOLDER as TEMPLATE_CACHE
 from avf.build.templates_cache import WORKER_TEMPLATES
 from avf.content import CityContent, load_city, load_network
@@ -120,9 +120,11 @@ def _build(task: SiteTask) -> CityResult:
     indexing = time.perf_counter()
     if task.preview:  # never published: no index, no shared objects
         return CityResult(task.slug, "ok", warnings=warnings, release=str(release))
+    reused = False
     try:
         if task.search:  # never release/members: member pages stay unindexed
-            index_site(release / "public")
+            previous = online_release(task.output_dir, PORTAL if task.is_portal else task.slug)
+            reused = index_or_reuse(release, previous, task.theme_version)
     except SearchIndexError as error:
         discard(release)
         return CityResult(task.slug, "failed", warnings=warnings, errors=[
@@ -132,7 +134,7 @@ def _build(task: SiteTask) -> CityResult:
     store_release(release, task.output_dir, precompress=task.precompress)
     return CityResult(
         task.slug, "ok", pages=_count_pages(release), warnings=warnings,
-        search_seconds=search_seconds,
+        search_seconds=search_seconds, search_reused=reused,
         images={"processed": images.processed, "reused": images.reused},
         card=content.city.public_card() if content.city else None, release=str(release),
         expires=_next_change(content, task.now_datetime),

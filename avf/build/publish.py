@@ -171,6 +171,16 @@ def prune(folder: Path, keep: set[str | None]) -> None:
             _remove_release(release, folder.parents[1])
 
 
+def online_release(output_dir: Path, slug: str) -> Path | None:
+    """The release folder of a city (or, for `PORTAL`, the portal) online now, if any."""
+    link = output_dir / "public" / ("index.html" if slug == PORTAL else slug)
+    release_id = _release_of(link)
+    if release_id is None or _owner(link) != slug:
+        return None
+    release = output_dir / RELEASES / slug / release_id
+    return release if release.is_dir() else None
+
+
 def _release_of(link: Path) -> str | None:
     """The release id a public link points into (`../.releases/<site>/<id>/…`)."""
     try:

@@ -28,6 +28,7 @@ class CityResult:
     expires: str | None = None  # when the city's agenda changes (an event passes)
     built_at: str | None = None  # ISO time the build finished (UTC)
     search_seconds: float = 0.0  # of `seconds`, what Pagefind took to index the site
+    search_reused: bool = False  # the previous release's index was kept (same indexed pages)
     # Published posts by visibility ({"public": n, "members": m}) and the newest one's date:
     # the dashboard's network figures and its "nothing published for 60 days" flag.
     publications: dict[str, int] = field(default_factory=dict)

@@ -9,13 +9,24 @@ Pagefind comes from PyPI (`pagefind[bin]`): the wheel ships the native binary, w
 run directly, one process per site: ~0.04 s for a city of 40 indexed pages, nearly all of
 it indexing (starting the binary takes ~5 ms, so one long-running Pagefind service per
 worker, which its Python API offers, would save almost nothing).
+
+A rebuild whose indexed text did not change (a theme, code or settings change rebuilds
+every city) reuses the previous release's index instead of running Pagefind again: see
+`index_or_reuse`.
 """
 
 from __future__ import annotations
 
+import gzip
+import hashlib
+import os
+import shutil
 import subprocess
 from functools import cache
+from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
+
+from avf.build.precompress import ENCODERS
 
 BUNDLE = "pagefind"  # folder of the index inside a site, and its URL path
 LANGUAGE = "fr"  # every page is `<html lang="fr">`; forcing it keeps one index per site
@@ -30,6 +41,9 @@ TIMEOUT = 120  # seconds; a site of a few hundred pages takes well under one
 # a search found each post up to four times. A third of a city's pages, ~20 % of its
 # indexing time and a third of its index files.
 PAGES = "{actualites/*.html,**/index.html}"
+# Beside the release's public/ and members/ (never published): what the index was made
+# from, one line `<kind> <sha256>` (see `index_or_reuse`).
+KEY_FILE = "search-index.key"
 
 
 class SearchIndexError(Exception):
@@ -60,3 +74,117 @@ def index_site(public: Path) -> None:
         raise SearchIndexError(f"l'index de recherche n'a pas pu être créé : {detail[0]}")
     for name in UNUSED_FILES:
         (public / BUNDLE / name).unlink(missing_ok=True)
+
+
+def index_or_reuse(release: Path, previous: Path | None, theme_version: str) -> bool:
+    """Give `release/public` its index: the one of `previous` (the release online until now)
+    when the pages Pagefind reads are the same, else a new one. True when reused.
+
+    The key is a hash of every page the glob can reach (path and bytes), Pagefind's
+    version and our options, with the theme's versioned URL (`/theme/<version>`) written
+    as `/theme/-`: a theme change alone then keeps the key. That holds only while the
+    index itself never names the theme URL, so after indexing we look: if any index file
+    does, the key stored is the exact one (theme URL included), which a theme change
+    breaks. A missing, damaged or different key means indexing again.
+    """
+    public = release / "public"
+    normalised, exact = _page_digests(public, theme_version)
+    if previous is not None and _reuse(previous, public, {f"normalised {normalised}",
+                                                          f"exact {exact}"}):
+        (release / KEY_FILE).write_text((previous / KEY_FILE).read_text(encoding="ascii"),
+                                        encoding="ascii")
+        return True
+    index_site(public)
+    names_theme = bool(theme_version) and _index_mentions(public / BUNDLE,
+                                                          f"/theme/{theme_version}".encode())
+    key = f"exact {exact}" if names_theme else f"normalised {normalised}"
+    (release / KEY_FILE).write_text(key + "\n", encoding="ascii")
+    return False
+
+
+def _page_digests(public: Path, theme_version: str) -> tuple[str, str]:
+    """SHA-256 of the indexable pages with the theme URL normalised, and exactly as written.
+
+    Covers every `actualites/**.html` and every `index.html`: at least the pages `PAGES`
+    matches, so a change in any page Pagefind reads changes the key.
+    """
+    options = "\0".join([_pagefind_version(), BUNDLE, LANGUAGE, PAGES, *UNUSED_FILES])
+    normalised = hashlib.sha256(options.encode())
+    exact = hashlib.sha256(options.encode())
+    theme = f"/theme/{theme_version}".encode() if theme_version else None
+    for relative in _indexable_pages(public):
+        data = (public / relative).read_bytes()
+        header = f"\0{relative}\0{len(data)}\0".encode()
+        exact.update(header)
+        exact.update(data)
+        if theme is not None:
+            data = data.replace(theme, b"/theme/-")
+        normalised.update(f"\0{relative}\0{len(data)}\0".encode())
+        normalised.update(data)
+    return normalised.hexdigest(), exact.hexdigest()
+
+
+def _indexable_pages(public: Path) -> list[str]:
+    pages = []
+    for root, dirs, files in os.walk(public):
+        dirs.sort()
+        relative_root = Path(root).relative_to(public).as_posix()
+        in_news = relative_root == "actualites" or relative_root.startswith("actualites/")
+        for name in sorted(files):
+            if name == "index.html" or (in_news and name.endswith(".html")):
+                pages.append(name if relative_root == "." else f"{relative_root}/{name}")
+    return pages
+
+
+def _reuse(previous: Path, public: Path, keys: set[str]) -> bool:
+    """Link the previous release's index into `public` if its stored key is one of `keys`.
+
+    Its files are content-addressed objects already (build/objects.py): linking them costs
+    no space, and `store_release` finds them stored. Precompressed siblings are left for
+    `store_release` to link again (from their objects, not compressed anew).
+    """
+    try:
+        stored = (previous / KEY_FILE).read_text(encoding="ascii").strip()
+    except (OSError, UnicodeDecodeError):
+        return False
+    old_bundle = previous / "public" / BUNDLE
+    if stored not in keys or not (old_bundle / "pagefind-entry.json").is_file():
+        return False
+    bundle = public / BUNDLE
+    try:
+        for root, _dirs, files in os.walk(old_bundle):
+            target = bundle / Path(root).relative_to(old_bundle)
+            target.mkdir(parents=True, exist_ok=True)
+            present = set(files)
+            for name in files:
+                if any(name.endswith(s) and name.removesuffix(s) in present for s in ENCODERS):
+                    continue
+                os.link(os.path.join(root, name), target / name)
+    except OSError:  # the previous release vanished meanwhile: index anew
+        shutil.rmtree(bundle, ignore_errors=True)
+        return False
+    return True
+
+
+def _index_mentions(bundle: Path, needle: bytes) -> bool:
+    """Whether any file of the index (its chunks decompressed) contains `needle`."""
+    for path in bundle.rglob("*"):
+        if not path.is_file():
+            continue
+        data = path.read_bytes()
+        if data[:2] == b"\x1f\x8b":
+            try:
+                data = gzip.decompress(data)
+            except (OSError, EOFError):
+                return True  # cannot tell: assume it does
+        if needle in data:
+            return True
+    return False
+
+
+@cache
+def _pagefind_version() -> str:
+    try:
+        return version("pagefind_bin")
+    except PackageNotFoundError:
+        return str(pagefind_executable())
