@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import functools
 import json
-import os
 import shutil
 import subprocess
 import threading
@@ -17,6 +16,7 @@ from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
+from browser_helpers import CHROMIUM, require
 
 from avf.build import BuildOptions, build_network
 from tests.conftest import FIXED_NOW, PROJECT_ROOT, SAMPLE_CONTENT, free_port
@@ -24,8 +24,6 @@ from tests.conftest import FIXED_NOW, PROJECT_ROOT, SAMPLE_CONTENT, free_port
 NODE_MODULES = PROJECT_ROOT / "node_modules"
 AXE = NODE_MODULES / "axe-core" / "axe.min.js"
 VNU = NODE_MODULES / "vnu-jar" / "build" / "dist" / "vnu.jar"
-CHROMIUM = shutil.which("chromium") or next(
-    (path for path in ("/usr/bin/chromium",) if os.access(path, os.X_OK)), None)
 JAVA = shutil.which("java")
 TIMEOUT = 15_000  # milliseconds, for each step of the browser
 
@@ -38,13 +36,6 @@ CITIES = {"lyon": {"post": "cafe-accueil", "event": "fete-des-lumieres"},
           "rennes": {"post": "bilan-de-saison", "event": "balade-thabor"}}
 PAGES = ("index.html", *(page.format(city=city, **names)
                          for city, names in CITIES.items() for page in CITY_PAGES))
-
-
-def require(present: object, what: str, install: str) -> None:
-    if not present:
-        if os.environ.get("CI"):
-            pytest.fail(f"{what} is missing: {install} before the tests")
-        pytest.skip(f"{what} is missing ({install}); CI runs this test")
 
 
 @pytest.fixture(scope="module")

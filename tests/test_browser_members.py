@@ -8,15 +8,14 @@ Skipped when it is not installed, except in CI (`CI` set), where `.ci/run` insta
 
 from __future__ import annotations
 
-import os
 import re
-import shutil
 from collections.abc import Iterator
 from dataclasses import replace
 from pathlib import Path
 
 import pytest
 from auth_helpers import add_person
+from browser_helpers import require_chromium
 from conftest import (
     FIXED_NOW,
     SmtpCapture,
@@ -31,8 +30,6 @@ from conftest import (
 from avf.build import BuildOptions, build_network
 from avf.service import create_app
 
-CHROMIUM = shutil.which("chromium") or next(
-    (path for path in ("/usr/bin/chromium",) if os.access(path, os.X_OK)), None)
 MEMBER = "odile@example.org"
 POST = "/membres/lyon/actualites/assemblee.html"
 SECRET = "Le budget de la sortie à Annecy est voté"
@@ -41,11 +38,7 @@ TIMEOUT = 15_000  # milliseconds, for each step of the browser
 
 @pytest.fixture(scope="module")
 def chromium() -> str:
-    if CHROMIUM is None:
-        if os.environ.get("CI"):
-            pytest.fail("chromium is not installed: .ci/run installs it before the tests")
-        pytest.skip("chromium is not installed (apt-get install chromium); CI runs this test")
-    return CHROMIUM
+    return require_chromium()
 
 
 @pytest.fixture

@@ -8,13 +8,12 @@ Skipped when Chromium is not installed, except in CI (`CI` set).
 
 from __future__ import annotations
 
-import os
-import shutil
 from collections.abc import Iterator
 from dataclasses import replace
 
 import pytest
 from auth_helpers import add_person, browser, sign_in
+from browser_helpers import require_chromium
 from conftest import (
     CITY_YAML,
     FIXED_NOW,
@@ -30,8 +29,6 @@ from avf.build import BuildOptions, build_network
 from avf.service import create_app
 from avf.service.static_headers import site_policy
 
-CHROMIUM = shutil.which("chromium") or next(
-    (path for path in ("/usr/bin/chromium",) if os.access(path, os.X_OK)), None)
 MEMBER = "odile@example.org"
 TIMEOUT = 15_000  # milliseconds, for each step of the browser
 # Every violation the page's policy reports, and the console's errors, kept by the page.
@@ -45,11 +42,7 @@ document.addEventListener("securitypolicyviolation", function (event) {
 
 @pytest.fixture(scope="module")
 def chromium() -> str:
-    if CHROMIUM is None:
-        if os.environ.get("CI"):
-            pytest.fail("chromium is not installed: .ci/run installs it before the tests")
-        pytest.skip("chromium is not installed (apt-get install chromium); CI runs this test")
-    return CHROMIUM
+    return require_chromium()
 
 
 @pytest.fixture(scope="module")

@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import html
 import io
-import os
 import re
 import time
 import urllib.request
@@ -27,15 +26,14 @@ from pathlib import Path
 
 import pytest
 from auth_helpers import add_person
+from browser_helpers import CHROMIUM, require_editor_browser
 from conftest import FIXED_NOW, SmtpCapture, free_port, service_settings, serving
 from content_repo import ContentRepos, git, small_network
 from PIL import Image
 from starlette.applications import Starlette
-from test_browser_members import CHROMIUM
 
 from avf.build import BuildOptions, build_network
 from avf.service import create_app
-from avf.service.editor_static import EditorBundle
 
 REPORTER = ("helene@example.org", "Hélène Dupont")
 ADMIN = ("paul@example.org", "Paul Martin")
@@ -54,11 +52,7 @@ class Site:
 
 
 def require_browser() -> None:
-    if CHROMIUM is None or not EditorBundle().files():
-        missing = "chromium" if CHROMIUM is None else "the editor bundle (./run builds it)"
-        if os.environ.get("CI"):
-            pytest.fail(f"{missing} is missing: .ci/run and ./run install it")
-        pytest.skip(f"{missing} is missing here; CI runs this test")
+    require_editor_browser()
 
 
 @pytest.fixture

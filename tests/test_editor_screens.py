@@ -20,17 +20,16 @@ from pathlib import Path
 
 import pytest
 from auth_helpers import add_person
+from browser_helpers import CHROMIUM, require_editor_browser
 from conftest import FIXED_NOW, SmtpCapture, free_port, post, service_settings, serving
 from content_repo import content_repos, git
 from PIL import Image
 from starlette.applications import Starlette
 from test_accessibility import AXE
-from test_browser_members import CHROMIUM
 from test_editor_journey import LINK, mail_to, text_of
 
 from avf.build import BuildOptions, build_network
 from avf.service import create_app
-from avf.service.editor_static import EditorBundle
 
 ADMIN = ("paul@example.org", "Paul Martin")
 REPORTER = ("helene@example.org", "Hélène Dupont")
@@ -61,11 +60,7 @@ class Site:
 def site(tmp_path: Path, smtp_server: SmtpCapture) -> Iterator[Site]:
     """Lyon with a post online (and its photo), a draft, a text to review and a page, built
     for the port it is served on; its admin and a reporter."""
-    if CHROMIUM is None or not EditorBundle().files():
-        missing = "chromium" if CHROMIUM is None else "the editor bundle (./run builds it)"
-        if os.environ.get("CI"):
-            pytest.fail(f"{missing} is missing: .ci/run and ./run install it")
-        pytest.skip(f"{missing} is missing here; CI runs this test")
+    require_editor_browser()
     repos = content_repos(tmp_path / "git", {"lyon": {
         ONLINE: post("Marche du dimanche matin", "2026-01-10",
                      extra='image: "../media/marche.jpg"\nimage_alt: "Six marcheurs sur un '

@@ -16,13 +16,12 @@ from pathlib import Path
 
 import pytest
 from auth_helpers import add_person, link_in_outbox
+from browser_helpers import CHROMIUM, require_editor_browser
 from conftest import free_port, service_settings, serving
 from content_repo import content_repos
 from PIL import Image
-from test_browser_members import CHROMIUM
 
 from avf.service import create_app
-from avf.service.editor_static import EditorBundle
 
 DRAFT = "posts/2026-02-01-brouillon.md"
 REPORTER = "helene@example.org"
@@ -46,11 +45,7 @@ class Site:
 
 @pytest.fixture
 def site(tmp_path: Path) -> Iterator[Site]:
-    if CHROMIUM is None or not EditorBundle().files():
-        missing = "chromium" if CHROMIUM is None else "the editor bundle (./run builds it)"
-        if os.environ.get("CI"):
-            pytest.fail(f"{missing} is missing: .ci/run and ./run install it")
-        pytest.skip(f"{missing} is missing here; CI runs this test")
+    require_editor_browser()
     repos = content_repos(tmp_path / "git", {"lyon": {
         DRAFT: '---\ntitle: "Brouillon"\ndate: 2026-02-01\nstatus: draft\n---\n\nTexte.\n'}})
     port = free_port()

@@ -17,8 +17,9 @@ import re
 from collections.abc import Iterator
 
 import pytest
+from browser_helpers import CHROMIUM, require
 
-from tests.test_accessibility import CHROMIUM, TIMEOUT, require, served  # noqa: F401
+from tests.test_accessibility import TIMEOUT, served  # noqa: F401
 
 KEYBOARD_PAGES = ("lyon/", "")  # a city home, the portal
 ZOOM_PAGES = ("lyon/", "lyon/actualites/cafe-accueil.html",

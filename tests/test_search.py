@@ -7,7 +7,6 @@ from __future__ import annotations
 import functools
 import gzip
 import json
-import os
 import shutil
 import threading
 from collections.abc import Iterator
@@ -15,6 +14,7 @@ from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
+from browser_helpers import require_chromium
 
 from avf.build import BuildOptions, build_network
 from avf.content import discover_cities
@@ -31,8 +31,6 @@ from tests.conftest import (
 from tests.test_build import every_file
 from tests.test_sample_network import sentinels
 
-CHROMIUM = shutil.which("chromium") or next(
-    (path for path in ("/usr/bin/chromium",) if os.access(path, os.X_OK)), None)
 TIMEOUT = 15_000  # milliseconds, for each step of the browser
 
 
@@ -119,11 +117,7 @@ def test_a_city_index_is_rebuilt_with_the_city_only(network: Path, tmp_path: Pat
 
 @pytest.fixture(scope="module")
 def chromium() -> str:
-    if CHROMIUM is None:
-        if os.environ.get("CI"):
-            pytest.fail("chromium is not installed: .ci/run installs it before the tests")
-        pytest.skip("chromium is not installed (apt-get install chromium); CI runs this test")
-    return CHROMIUM
+    return require_chromium()
 
 
 @pytest.fixture(scope="module")
