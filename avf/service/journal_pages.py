@@ -12,17 +12,18 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from avf.content.model import SLUG_PATTERN
+from avf.service.member_admin import admin_of_city
 from avf.service.permissions import require_webmaster
 from avf.service.role_log import PAGE_SIZE, role_changes_of
 from avf.service.runtime import runtime
-from avf.service.team_pages import editor_page, team_admin_of
+from avf.service.team_pages import editor_page
 from avf.store.schema import NETWORK, role_changes
 
 NETWORK_FILTER = "reseau"  # `?ville=reseau`: the network's own roles (the webmaster's)
 
 
 def city_journal(request: Request) -> Response:
-    city, _ = team_admin_of(request)
+    city, _ = admin_of_city(request)
     page = _page_number(request)
     with runtime(request).engine.connect() as connection:
         changes, total = role_changes_of(connection, city.slug, page)

@@ -71,7 +71,7 @@ CARD_BROKEN = ("La fiche de cette ville (city.yaml) est momentanément illisible
 # --- The admin page -------------------------------------------------------------------
 
 def manage_page(request: Request) -> Response:
-    city, _ = _admin_of_city(request)
+    city, _ = admin_of_city(request)
     with runtime(request).engine.connect() as connection:
         members = city_members(connection, city.slug)
         context = {
@@ -92,12 +92,12 @@ async def to_manage_page(request: Request) -> Response:
 # --- Invite one person -------------------------------------------------------------------
 
 def invitation_form(request: Request) -> Response:
-    city, _ = _admin_of_city(request)
+    city, _ = admin_of_city(request)
     return _invitation_page(request, city, dict.fromkeys(INVITATION_FIELDS, ""), {})
 
 
 async def invite_member(request: Request) -> Response:
-    city, person = _admin_of_city(request)
+    city, person = admin_of_city(request)
     form = await protected_form(request)
     return await run_in_threadpool(_invite_member, request, city, person, form)
 
@@ -128,12 +128,12 @@ def _invitation_page(request: Request, city: City, values: dict[str, str],
 # --- Import a list -----------------------------------------------------------------------
 
 def import_form(request: Request) -> Response:
-    city, _ = _admin_of_city(request)
+    city, _ = admin_of_city(request)
     return _render(request, city, "service/member_import.html", {"pasted": ""})
 
 
 async def import_members(request: Request) -> Response:
-    city, person = _admin_of_city(request)
+    city, person = admin_of_city(request)
     upload = await protected_upload(request)
     pasted = str(upload.fields.get("liste") or "")
     uploaded = upload.files.get("fichier")
@@ -174,7 +174,7 @@ def _import_members(request: Request, city: City, person: Person, pasted: str,
 # --- Export ------------------------------------------------------------------------------
 
 def export_members(request: Request) -> Response:
-    city, _ = _admin_of_city(request)
+    city, _ = admin_of_city(request)
     with runtime(request).engine.connect() as connection:
         members = city_members(connection, city.slug)
     day = datetime.now(UTC).astimezone(PARIS).date().isoformat()
@@ -194,7 +194,7 @@ async def reinstate_member(request: Request) -> Response:
 
 
 def removal_page(request: Request) -> Response:
-    city, _ = _admin_of_city(request)
+    city, _ = admin_of_city(request)
     person_id = request.path_params["person"]
     with runtime(request).engine.connect() as connection:
         found = city_members(connection, city.slug, person_id)
@@ -209,7 +209,7 @@ async def remove_member(request: Request) -> Response:
 
 
 async def _change(request: Request, change: Callable[..., None], done: str) -> Response:
-    city, person = _admin_of_city(request)
+    city, person = admin_of_city(request)
     await protected_form(request)
     return await run_in_threadpool(_apply_change, request, city, person, change, done)
 
@@ -224,7 +224,7 @@ def _apply_change(request: Request, city: City, person: Person, change: Callable
 # --- Join requests -------------------------------------------------------------------------
 
 async def approve_request(request: Request) -> Response:
-    city, person = _admin_of_city(request)
+    city, person = admin_of_city(request)
     await protected_form(request)
     return await run_in_threadpool(_approve_request, request, city, person)
 
@@ -239,13 +239,13 @@ def _approve_request(request: Request, city: City, person: Person) -> Response:
 
 
 def decline_page(request: Request) -> Response:
-    city, _ = _admin_of_city(request)
+    city, _ = admin_of_city(request)
     return _render(request, city, "service/join_decline.html",
                    {"asked": _pending_request(request, city), "reason": ""})
 
 
 async def decline_request(request: Request) -> Response:
-    city, person = _admin_of_city(request)
+    city, person = admin_of_city(request)
     form = await protected_form(request)
     return await run_in_threadpool(_decline_request, request, city, person, form)
 
@@ -279,7 +279,7 @@ def _pending_request(request: Request, city: City) -> JoinRequest:
 
 # --- Shared --------------------------------------------------------------------------------
 
-def _admin_of_city(request: Request) -> tuple[City, Person]:
+def admin_of_city(request: Request) -> tuple[City, Person]:
     """The city of the path and the signed-in person, if they are its admin (or the
     webmaster): sign-in first, then 403, then 404 for a city the network lacks."""
     slug = request.path_params["city"]

@@ -15,21 +15,19 @@ from datetime import timedelta
 
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import FormData
-from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
-from avf.content.model import SLUG_PATTERN, City
+from avf.content.model import City
 from avf.service.accounts import InvalidEmail, normalize_email
-from avf.service.cities import city_of_request, render_city_page
+from avf.service.cities import render_city_page
 from avf.service.csrf import protected_form
 from avf.service.form_text import one_line
-from avf.service.member_admin import inviter_for, refusal_as_page
+from avf.service.member_admin import admin_of_city, inviter_for, refusal_as_page
 from avf.service.member_forms import EMAIL_MAX, NAME_MAX
 from avf.service.membership import MembershipError
 from avf.service.people import ROLE_LABELS, Person
-from avf.service.permissions import require_role
 from avf.service.ratelimit import Limit, RateLimiter
 from avf.service.runtime import runtime
 from avf.service.team import (
@@ -48,9 +46,6 @@ DONE = {  # what the team page says after a change (`?fait=…`): fixed texts
     "invite": "C'est fait : l'invitation est partie par email. Le lien est valable 7 jours.",
     "retire": "C'est fait : le rôle est retiré, dès maintenant.",
 }
-UNKNOWN_CITY = "Cette ville ne fait pas partie du réseau."
-CARD_BROKEN = ("La fiche de cette ville (city.yaml) est momentanément illisible : réessayez "
-               "dans quelques minutes, ou prévenez le webmaster national.")
 TOO_MANY = ("Vous avez envoyé beaucoup d'invitations aujourd'hui : pour protéger les "
             "adresses de chacun, attendez demain, ou demandez au webmaster national.")
 ROLE_CHOICES = [("reporter", "Rédacteur·rice : écrit des articles, qu'un·e responsable "
@@ -62,7 +57,7 @@ BACK = {"equipe": "", "passer-la-main": "/passer-la-main"}  # where a posted inv
 # --- The team page --------------------------------------------------------------------
 
 def team_page(request: Request) -> Response:
-    city, person = team_admin_of(request)
+    city, person = admin_of_city(request)
     return _team_page(request, city, person,
                       done=DONE.get(request.query_params.get("fait", ""), ""))
 
@@ -79,7 +74,7 @@ def _team_page(request: Request, city: City, person: Person, done: str = "",
 # --- Invite ---------------------------------------------------------------------------
 
 async def invite(request: Request) -> Response:
-    city, person = team_admin_of(request)
+    city, person = admin_of_city(request)
     form = await protected_form(request)
     return await run_in_threadpool(_invite, request, city, person, form)
 
@@ -153,7 +148,7 @@ def read_team_invitation(posted: FormData) -> InviteForm:
 # --- Take a role away ---------------------------------------------------------------------
 
 def removal_page(request: Request) -> Response:
-    city, person = team_admin_of(request)
+    city, person = admin_of_city(request)
     role = request.query_params.get("role", "")
     with runtime(request).engine.connect() as connection:
         volunteer = refusal_as_page(check_removal, connection, person, city.slug,
@@ -164,7 +159,7 @@ def removal_page(request: Request) -> Response:
 
 
 async def remove(request: Request) -> Response:
-    city, person = team_admin_of(request)
+    city, person = admin_of_city(request)
     form = await protected_form(request)
     return await run_in_threadpool(_remove, request, city, person, str(form.get("role") or ""))
 
@@ -183,7 +178,7 @@ def _remove(request: Request, city: City, person: Person, role: str) -> Response
 # --- Hand over ------------------------------------------------------------------------------
 
 def handover_page(request: Request) -> Response:
-    city, person = team_admin_of(request)
+    city, person = admin_of_city(request)
     return _handover_page(request, city, person,
                           done=DONE.get(request.query_params.get("fait", ""), ""))
 
@@ -201,7 +196,7 @@ def _handover_page(request: Request, city: City, person: Person, done: str = "",
 
 
 async def hand_over_city(request: Request) -> Response:
-    city, person = team_admin_of(request)
+    city, person = admin_of_city(request)
     form = await protected_form(request)
     return await run_in_threadpool(_hand_over, request, city, person,
                                    form.get("rester_redacteur") == "1")
@@ -218,16 +213,6 @@ def _hand_over(request: Request, city: City, person: Person, stay_reporter: bool
 
 
 # --- Shared ---------------------------------------------------------------------------------
-
-def team_admin_of(request: Request) -> tuple[City, Person]:
-    """The city of the path and the signed-in person, if they are its admin (or the
-    webmaster): sign-in first, then 403, then 404 for a city the network lacks."""
-    slug = request.path_params["city"]
-    if not SLUG_PATTERN.match(slug):
-        raise HTTPException(404, UNKNOWN_CITY)
-    person = require_role(request, "admin", slug)
-    return city_of_request(request, UNKNOWN_CITY, CARD_BROKEN), person
-
 
 def editor_page(request: Request, city: City, template: str, context: dict[str, object],
             status_code: int = 200) -> Response:
