@@ -21,7 +21,13 @@ from avf.editor.checkout import (
     volunteer_author,
 )
 from avf.editor.drafts import Draft, read_draft, write_draft
-from avf.editor.paths import PathRefused, city_file, documents_of, new_document_rel
+from avf.editor.paths import (
+    PathRefused,
+    city_file,
+    documents_of,
+    new_document_rel,
+    new_text_file,
+)
 from avf.editor.validation import check_document
 from avf.editor.workflow import Invalid, Refused, Workflow, allowed_actions, status_of
 from avf.service.people import Person
@@ -91,6 +97,20 @@ def test_files_a_volunteer_edits_are_named(repos: ContentRepos) -> None:
     for day in ("../../gap/posts/2026-01-10", "2026-1-5", "2026-11-29/x"):
         with pytest.raises(PathRefused, match="année-mois-jour"):
             new_document_rel(folder, "post", "gouter", day)
+
+
+def test_a_new_text_is_named_from_its_title_and_a_real_date(repos: ContentRepos) -> None:
+    today = datetime(2026, 11, 29, tzinfo=UTC)
+    named = new_text_file(repos.checkout, "lyon", "post", "Goûter de Noël !", "2026-12-05",
+                          today)
+    assert named.rel == "posts/2026-12-05-gouter-de-noel.md" and named.kind == "post"
+    for typed in ("../../gap/posts/2026-01-10", "5 décembre", ""):
+        assert new_text_file(repos.checkout, "lyon", "post", "Goûter", typed, today).rel == \
+            "posts/2026-11-29-gouter.md"
+    assert new_text_file(repos.checkout, "lyon", "page", "Nos horaires", "2026-12-05",
+                         today).rel == "pages/nos-horaires.md"
+    with pytest.raises(PathRefused, match="au moins une lettre"):
+        new_text_file(repos.checkout, "lyon", "post", "« ! »", "", today)
 
 
 # --- Saving: commits, conflicts, pushes --------------------------------------------------

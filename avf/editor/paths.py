@@ -13,11 +13,13 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from datetime import date
 from pathlib import Path
 from typing import Literal
 
 from avf.content.loader import NETWORK_SLUG
 from avf.content.model import RESERVED_SLUGS, SLUG_PATTERN
+from avf.content.values import slugify
 
 FileKind = Literal["post", "page", "media", "card"]
 CARD = "city.yaml"
@@ -31,6 +33,7 @@ _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9 _.-]{0,119}$")
 # Sub-folders of posts/ and pages/ (posts/2025/x.md) are read by the build: one level.
 _MAX_DEPTH = 3
 _DAY = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+SLUG_LENGTH = 80  # characters of a title kept in a new file's name
 
 
 class PathRefused(Exception):
@@ -125,6 +128,22 @@ def new_document_rel(folder: Path, kind: FileKind, slug: str, day: str | None) -
     while (folder / candidate).exists():
         candidate, number = f"{base}/{stem}-{number}.md", number + 1
     return candidate
+
+
+def new_text_file(content_dir: Path, city: str, kind: FileKind, title: str, typed_day: str,
+                  today: date) -> CityFile:
+    """The file a new text of `city` gets, named from its title and (for a post) its date —
+    the date as typed when it is a real year-month-day, else `today` (the browser sends
+    what it likes: the name is built here, never taken from input)."""
+    slug = slugify(title)[:SLUG_LENGTH].strip("-")
+    if not slug:
+        raise PathRefused("donnez un titre à votre texte (avec au moins une lettre) : il sert "
+                          "aussi à nommer sa page")
+    typed_day = typed_day.strip()
+    day = typed_day if _DAY.match(typed_day) else f"{today:%Y-%m-%d}"
+    rel = new_document_rel(city_folder(content_dir, city), kind, slug,
+                           day if kind == "post" else None)
+    return city_file(content_dir, city, rel)
 
 
 def documents_of(folder: Path) -> list[str]:

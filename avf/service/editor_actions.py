@@ -21,11 +21,11 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
-from avf.content.values import PARIS, slugify
+from avf.content.values import PARIS
 from avf.editor.checkout import CheckoutError, EditConflict
 from avf.editor.drafts import Draft, DraftError, read_draft, write_draft
 from avf.editor.form import MAX_FIELD, draft_from_form, form_values
-from avf.editor.paths import CityFile, PathRefused, city_file, new_document_rel
+from avf.editor.paths import CityFile, PathRefused, new_text_file
 from avf.editor.workflow import Invalid, Outcome, Refused, allowed_actions, may, status_of
 from avf.service.csrf import protected_form
 from avf.service.editor_access import author_of, checkout, editor_of, workflow
@@ -48,7 +48,6 @@ ALL_PHOTOS = "toutes"  # the value of the photo choice's « Voir toutes les phot
 FORM_ACTIONS = ("save", "submit", "publish", "schedule", "send_back", "unpublish")
 EXTRA_FIELDS = ("publish_date", "publish_time", "comment")
 MAX_COMMENT = 4_000
-SLUG_LENGTH = 80  # characters of a title kept in a new file's name
 _DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 _TIME = re.compile(r"^\d{1,2}:\d{2}$")
 
@@ -73,16 +72,9 @@ def _create(request: Request, person: Person, city: str, form: FormData) -> Resp
     if action not in page.actions:
         page.refused = _not_allowed(kind)
         return render_form(request, person, page, values, 403)
-    slug = slugify(values["title"])[:SLUG_LENGTH].strip("-")
-    if not slug:
-        page.errors["title"] = ["donnez un titre à votre texte (avec au moins une lettre) : "
-                                "il sert aussi à nommer sa page"]
-        return render_form(request, person, page, values, 400)
-    content_dir = runtime(request).settings.content_dir
-    day = values["date"] if _DATE.match(values["date"]) else f"{_today():%Y-%m-%d}"
     try:
-        rel = new_document_rel(content_dir / city, kind, slug, day if kind == "post" else None)
-        file = city_file(content_dir, city, rel)
+        file = new_text_file(runtime(request).settings.content_dir, city, kind,
+                             values["title"], values["date"], _today())
     except PathRefused as refused:
         page.errors["title"] = [str(refused)]
         return render_form(request, person, page, values, 400)

@@ -12,7 +12,7 @@ import re
 import secrets
 import shutil
 import time
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from starlette.concurrency import run_in_threadpool
@@ -22,10 +22,10 @@ from starlette.requests import Request
 from starlette.responses import FileResponse, RedirectResponse, Response
 from starlette.routing import Route
 
-from avf.content.values import slugify
+from avf.content.values import PARIS
 from avf.editor.drafts import DraftError, read_draft, write_draft
 from avf.editor.form import draft_from_form
-from avf.editor.paths import PathRefused, city_file, new_document_rel
+from avf.editor.paths import PathRefused, new_text_file
 from avf.service.csrf import protected_form
 from avf.service.editor_access import editor_of
 from avf.service.editor_writing import editable_file
@@ -43,7 +43,6 @@ TOO_MANY = ("Vous avez demandé beaucoup d'aperçus : attendez quelques minutes 
             "demander un autre. Votre texte n'est pas perdu.")
 OWNER = "owner.json"
 _TOKEN = re.compile(r"^[A-Za-z0-9_-]{22}$")
-_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 BANNER = ('<div class="avf-preview-banner" role="note" style="background:#7a2e00;'
           'color:#fff;padding:.8rem 1rem;font-size:1.2rem;font-weight:bold;'
           'text-align:center;position:sticky;top:0;z-index:100">'
@@ -75,7 +74,7 @@ def _make_preview(request: Request, person: Person, city: str, form: FormData) -
         previous = None
     draft = draft_from_form(form, previous, kind)
     rel = file.rel if file else _new_rel(state.settings.content_dir, city, kind,
-                                         slugify(draft.title), str(form.get("date", "")))
+                                         draft.title, str(form.get("date", "")))
     folder = previews_dir(request)
     _forget_old(folder)
     token = secrets.token_urlsafe(16)
@@ -97,20 +96,14 @@ def _make_preview(request: Request, person: Person, city: str, form: FormData) -
                             status_code=303, headers={"Cache-Control": "no-store"})
 
 
-def _new_rel(content_dir: Path, city: str, kind: str, slug: str, day: str) -> str:
-    """The name a new text would get, as the "new text" page names it: the form's date is
-    part of it only when it is a date (it is typed by the browser: `../../…` would lead
-    the preview's copy of the text anywhere on the server), and the name is checked by
-    the editor's boundary."""
-    day = day.strip()
+def _new_rel(content_dir: Path, city: str, kind: str, title: str, day: str) -> str:
+    """The name a new text would get, as saving it would name it (`new_text_file`)."""
     try:
-        rel = new_document_rel(content_dir / city, kind,  # type: ignore[arg-type]
-                               slug[:80].strip("-") or "apercu",
-                               day if _DATE.match(day) else None)
-        return city_file(content_dir, city, rel).rel
+        return new_text_file(content_dir, city, kind,  # type: ignore[arg-type]
+                             title or "Aperçu", day, datetime.now(UTC).astimezone(PARIS)).rel
     except PathRefused:
         raise HTTPException(400, "Ce texte ne peut pas être prévisualisé : donnez-lui un "
-                                 "titre et une date valables.") from None
+                                 "titre valable.") from None
 
 
 def show_preview(request: Request) -> Response:
