@@ -1,12 +1,14 @@
 """The one-line fields volunteers type (a title, a summary, a place, a photo's
-description…) are text, but the theme writes them into pages as they are: Pelican's
-templates do not escape (a title may carry HTML for whoever pushes to git), and the city
-sites are served from the service's own address. A `<script>` in a reporter's title, once
-published, would run for every visitor — a signed-in webmaster included.
+description…) are text. The theme escapes them (Jinja autoescaping, `avf/theme/
+environment.py`) and the sites send a Content-Security-Policy; this check is the editor's
+second line of defence, kept from before the theme escaped (a `<script>` in a reporter's
+title would otherwise run for every visitor of a site served from the service's own
+address, a signed-in webmaster included), and a guard for anyone reading the files with
+other tools.
 
 So whatever the editor writes holds no markup in those fields: no `<` or `>`, no HTML
-character code (`&lt;` turns back into `<` where the theme strips tags, in `<title>`), and
-no straight double quote in the fields the theme puts inside an attribute (the summary in
+character code (`&lt;` turns back into `<` wherever a tool strips tags), and no straight
+double quote in the fields the theme puts inside an attribute (the summary in
 `<meta name="description">`, the photo's description in `alt`). The body is Markdown, made
 safe by the build (nh3); the city card's fields follow the same rule (avf.editor.card_form).
 """
