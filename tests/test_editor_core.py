@@ -179,8 +179,12 @@ def test_an_unreachable_origin_keeps_the_commit_local(repos: ContentRepos) -> No
     assert saved.commit == repos.checkout_head() and not saved.pushed
     assert "sera refait automatiquement" in saved.push_problem
     git(repos.checkout, "remote", "set-url", "origin", str(repos.origin))
-    assert checkout.push_pending() == (True, "")
-    assert repos.head() == saved.commit
+    later = city_file(repos.checkout, "gap", "posts/plus-tard.md")
+    next_save = checkout.save([Change(later, post("Plus tard", "2026-02-02"), "")], WRITER, "y")
+    assert next_save.pushed and next_save.push_problem == ""  # the next save sends both
+    assert repos.head() == next_save.commit
+    assert git(repos.checkout, "merge-base", "--is-ancestor", str(saved.commit),
+               repos.head()) == ""
 
 
 def test_history_lists_versions_and_reads_any_of_them(repos: ContentRepos) -> None:

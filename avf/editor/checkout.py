@@ -13,8 +13,8 @@ the volunteer, pushed to `origin` when there is one — and never a lost edit.
   same lines changed on both sides), our commits are kept on a branch
   `avf/sauvegarde-<date>`, the checkout follows `origin`, and the save ends with
   `EditConflict` showing both versions: still nothing lost. When `origin` cannot be reached
-  the commit stays local (the site is built from it) and the next save or synchronisation
-  pushes it.
+  the commit stays local (the site is built from it) and the next save (which pushes HEAD)
+  or synchronisation pushes it.
 
 Paths here are `CityFile`s (avf.editor.paths): named safely before they arrive.
 """
@@ -197,11 +197,6 @@ class Checkout:
             commit = self.head()
             pushed, problem = self._push(changes)  # may raise EditConflict (module doc)
             return Saved(self.head() if pushed else commit, pushed, problem)
-
-    def push_pending(self) -> tuple[bool, str]:
-        """Push commits left local by an unreachable `origin` (a later save, the sync)."""
-        with self.lock():
-            return self._push(())
 
     # --- Internals ----------------------------------------------------------------
 

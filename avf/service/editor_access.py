@@ -21,9 +21,6 @@ from avf.service.people import Person
 from avf.service.permissions import require_role, require_webmaster
 from avf.service.runtime import runtime
 
-EDITOR_PATH = "/editeur"
-HELP_PATH = "/editeur/aide/"
-
 
 def editor_of(request: Request, city: str) -> Person:
     """The signed-in person, if they may write in `city` (reporter or more); the city must
