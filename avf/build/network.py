@@ -23,6 +23,7 @@ from avf.build.publish import (
 )
 from avf.build.report import CityResult, write_report
 from avf.build.runner import SitePool
+from avf.build.staging import sweep_stale_stages
 from avf.build.state import (
     BuildState,
     CityState,
@@ -88,6 +89,7 @@ def build_network(options: BuildOptions,
     output = options.output_dir
     output.mkdir(parents=True, exist_ok=True)
     with output_lock(output, on_wait):
+        sweep_stale_stages(output)
         state = BuildState(output)
         try:
             return _build_with_state(options, state, started, on_result, on_plan)

@@ -1,7 +1,8 @@
 """Content-addressed storage of output files: identical files are stored once.
 
-After a site is built into its release folder, every file is swapped for a hard link to
-its object in OUT/.objects/ (named by its SHA-256). So a page that did not change between
+A site is built into a stage (build/staging.py, in memory); its release on disk is then
+made of hard links to objects in OUT/.objects/ (each named by its SHA-256), and only
+bytes never stored before are written. So a page that did not change between
 two builds is the very same file, with its old mtime (rsync and CDNs move only what
 changed), and a photo or page shared by many cities or releases takes its space once.
 When a release is pruned, the objects only it used are removed with it
@@ -14,7 +15,6 @@ from __future__ import annotations
 
 import hashlib
 import os
-import shutil
 from pathlib import Path
 
 from avf.build.precompress import ENCODERS, is_compressible, sibling_suffixes, write_sibling
@@ -22,58 +22,95 @@ from avf.build.precompress import ENCODERS, is_compressible, sibling_suffixes, w
 OBJECTS = ".objects"
 
 
-def store_release(release: Path, output_dir: Path, precompress: bool = True) -> None:
-    """Replace every file of `release` by a hard link to its content-addressed object, and
-    (unless `precompress` is off) give each compressible public file its `.gz`/`.br`
-    siblings (build/precompress.py), themselves links to objects named after the
-    original's hash: compressed once per distinct content, and in the release before it
-    is published."""
+def store_release(stage: Path, release: Path, output_dir: Path,
+                  precompress: bool = True) -> None:
+    """Make `release` (a new folder on disk) out of hard links to the objects of every file
+    of `stage` (build/staging.py), and (unless `precompress` is off) give each compressible
+    public file its precompressed siblings (build/precompress.py), themselves links to
+    objects named after the original's hash: compressed once per distinct content, and in
+    the release before it is published.
+
+    Only bytes never stored before are written to disk; everything else is a link. A
+    stage on the output's own disk gives its new files to the store (a link, no copy).
+    """
     objects = output_dir / OBJECTS
-    public = release / "public"
-    for root, _dirs, files in os.walk(release):
+    adopt = _same_device(stage, output_dir)
+    public = stage / "public"
+    for root, _dirs, files in os.walk(stage):
+        folder = release / os.path.relpath(root, stage)
+        folder.mkdir(parents=True, exist_ok=True)
         in_public = Path(root).is_relative_to(public)
         present = set(files)
         for name in files:
-            path = os.path.join(root, name)
-            with open(path, "rb") as stream:
+            source = os.path.join(root, name)
+            with open(source, "rb") as stream:
                 data = stream.read()
             digest = hashlib.sha256(data).hexdigest()
-            _link_to_object(path, objects / digest[:2] / digest)
+            _store(source, data, objects / digest[:2] / digest, str(folder / name), adopt)
             if not (precompress and in_public and is_compressible(name, len(data))):
                 continue
             for suffix in sibling_suffixes(len(data)):
                 if f"{name}{suffix}" not in present:  # a volunteer's own file: kept
-                    write_sibling(data, f"{path}{suffix}",
+                    write_sibling(data, str(folder / f"{name}{suffix}"),
                                   objects / digest[:2] / f"{digest}{suffix}", suffix)
 
 
-def _link_to_object(path: str, target: Path) -> None:
-    """Make `path` a hard link to `target`, storing `path` as that object if it is new."""
+def _same_device(stage: Path, output_dir: Path) -> bool:
+    return os.stat(stage).st_dev == os.stat(output_dir).st_dev
+
+
+def _store(source: str, data: bytes, target: Path, path: str, adopt: bool) -> None:
+    """Make `path` a hard link to the object `target`, storing `data` as that object if it
+    is new: by adopting `source` itself (same disk) or by writing it at `path`."""
     if not target.exists():
+        if adopt and os.stat(source).st_nlink > 1:
+            adopt = False  # linked from elsewhere: never adopt it, store a copy of its own
+        if adopt:
+            stored = _adopt(source, target)
+        else:
+            _write_new(path, data)
+            stored = _adopt(path, target)
+        if stored and not adopt:
+            return  # written at `path` and adopted: it is the object already
+    _link(target, path)
+
+
+def _adopt(path: str, target: Path) -> bool:
+    """Make the file at `path` the object `target`; False if another worker stored the
+    same bytes meanwhile (then `target` is theirs)."""
+    os.chmod(path, 0o444)  # objects are shared: never edit one in place
+    try:
+        os.link(path, target)
+    except FileNotFoundError:  # its folder is new
         target.parent.mkdir(parents=True, exist_ok=True)
-        if os.stat(path).st_nlink > 1:
-            # Linked from elsewhere (a volunteer's own file, with Pelican's
-            # STATIC_CREATE_LINKS): never adopt it, store a copy of its own.
-            shutil.copyfile(path, f"{path}.own")
-            os.replace(f"{path}.own", path)
         try:
             os.link(path, target)
-            os.chmod(target, 0o444)  # objects are shared: never edit one in place
-            return
-        except FileExistsError:  # another worker stored the same bytes meanwhile
-            pass
-    _link(target, path)
+        except FileExistsError:
+            return False
+    except FileExistsError:
+        return False
+    return True
+
+
+def _write_new(path: str, data: bytes) -> None:
+    """Write `data` as a new read-only file at `path` (in a new release: nothing is there)."""
+    descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o444)
+    with os.fdopen(descriptor, "wb") as stream:
+        stream.write(data)
 
 
 def _link(target: Path, path: str) -> None:
     """Put a hard link to `target` at `path`, replacing whatever is there."""
-    if os.path.samefile(target, path):
-        # Linked already (a reused search index): `rename` between two links to one file
-        # does nothing, and would leave the temporary link behind.
+    if os.path.exists(path):
+        if os.path.samefile(target, path):
+            # Linked already (a reused search index): `rename` between two links to one
+            # file does nothing, and would leave the temporary link behind.
+            return
+        temporary = f"{path}.link"
+        os.link(target, temporary)
+        os.replace(temporary, path)
         return
-    temporary = f"{path}.link"
-    os.link(target, temporary)
-    os.replace(temporary, path)
+    os.link(target, path)
 
 
 def release_objects_of(release: Path, output_dir: Path) -> list[Path]:

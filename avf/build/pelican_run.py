@@ -18,9 +18,10 @@ from typing import Any
 from avf.build.city_settings import SiteTask, city_overrides, portal_overrides
 from avf.build.images import CACHE_DIR, ImageCache
 from avf.build.objects import store_release
-from avf.build.publish import PORTAL, discard, new_release, online_release
+from avf.build.publish import PORTAL, discard, new_release, online_release, release_path
 from avf.build.report import CityResult
 from avf.build.search_index import SearchIndexError, index_or_reuse
+from avf.build.staging import new_stage
 from avf.build.templates_cache import FOLDER as TEMPLATE_CACHE
 from avf.build.templates_cache import WORKER_TEMPLATES
 from avf.content import CityContent, load_city, load_network
@@ -71,9 +72,6 @@ def build_site(task: SiteTask) -> CityResult:
 
 
 def _build(task: SiteTask) -> CityResult:
-    from pelican import Pelican
-    from pelican.settings import read_settings
-
     content = load_network(task.content_dir) if task.is_portal else load_city(
         task.content_dir, task.slug)
     warnings = [p.as_dict() for p in content.problems if p.severity == "warning"]
@@ -83,12 +81,32 @@ def _build(task: SiteTask) -> CityResult:
     if task.strict and warnings:
         return CityResult(task.slug, "failed", errors=_strict(warnings))
 
-    release = new_release(task.output_dir, "_portal" if task.is_portal else task.slug)
+    site = "_portal" if task.is_portal else task.slug
+    # A preview is served from where it is built; a real build is staged in memory, then
+    # stored on disk as links to objects (build/staging.py).
+    if task.preview:
+        release = stage = new_release(task.output_dir, site)
+    else:
+        release = release_path(task.output_dir, site)
+        stage = new_stage(task.output_dir, site, release.name)
+    try:
+        return _build_staged(task, content, warnings, stage, release)
+    finally:
+        if stage != release:
+            discard(stage)
+
+
+def _build_staged(task: SiteTask, content: CityContent, warnings: list[dict[str, object]],
+                  stage: Path, release: Path) -> CityResult:
+    """Build into `stage`; index, store it as `release` (see `_build`)."""
+    from pelican import Pelican
+    from pelican.settings import read_settings
+
     shared = _shared_settings(task.settings_file)
     if task.is_portal:
-        overrides = portal_overrides(task, shared, release)
+        overrides = portal_overrides(task, shared, stage)
     else:
-        overrides = city_overrides(task, content.city, release)  # type: ignore[arg-type]
+        overrides = city_overrides(task, content.city, stage)  # type: ignore[arg-type]
     overrides["AVF_DOCUMENTS"] = {str(doc.source): doc for doc in content.documents}
     WORKER_TEMPLATES.use_folder(task.output_dir / TEMPLATE_CACHE)
     images = ImageCache(task.output_dir / CACHE_DIR)  # the avf_images plugin fills it
@@ -102,7 +120,7 @@ def _build(task: SiteTask) -> CityResult:
     try:
         Pelican(settings).run()
     except Exception:
-        discard(release)
+        discard(stage)
         raise
     finally:
         _forget_rendered_content()
@@ -114,7 +132,7 @@ def _build(task: SiteTask) -> CityResult:
     if task.strict and warnings:
         errors += _strict(warnings)
     if errors:
-        discard(release)
+        discard(stage)
         return CityResult(task.slug, "failed", errors=errors,
                           warnings=[] if task.strict else warnings)
     indexing = time.perf_counter()
@@ -124,14 +142,18 @@ def _build(task: SiteTask) -> CityResult:
     try:
         if task.search:  # never release/members: member pages stay unindexed
             previous = online_release(task.output_dir, PORTAL if task.is_portal else task.slug)
-            reused = index_or_reuse(release, previous, task.theme_version)
+            reused = index_or_reuse(stage, previous, task.theme_version)
     except SearchIndexError as error:
-        discard(release)
+        discard(stage)
         return CityResult(task.slug, "failed", warnings=warnings, errors=[
             {"file": f"{task.content_dir.name}/{task.slug}", "line": None,
              "message": str(error)}])
     search_seconds = round(time.perf_counter() - indexing, 3)
-    store_release(release, task.output_dir, precompress=task.precompress)
+    try:
+        store_release(stage, release, task.output_dir, precompress=task.precompress)
+    except OSError:
+        discard(release)  # a full disk: nothing half-stored stays behind
+        raise
     return CityResult(
         task.slug, "ok", pages=_count_pages(release), warnings=warnings,
         search_seconds=search_seconds, search_reused=reused,

@@ -32,11 +32,17 @@ class PublishError(Exception):
 
 def new_release(output_dir: Path, slug: str) -> Path:
     """A fresh, empty release folder for one city (or the portal), sortable by time."""
-    release_id = f"{time.time_ns():020d}-{uuid.uuid4().hex[:6]}"
-    release = output_dir / RELEASES / slug / release_id
+    release = release_path(output_dir, slug)
     (release / "public").mkdir(parents=True)
     (release / "members").mkdir()
     return release
+
+
+def release_path(output_dir: Path, slug: str) -> Path:
+    """Where a new release of one city (or the portal) goes: a name sortable by time,
+    not yet created."""
+    release_id = f"{time.time_ns():020d}-{uuid.uuid4().hex[:6]}"
+    return output_dir / RELEASES / slug / release_id
 
 
 def discard(release: Path) -> None:

@@ -17,6 +17,7 @@ every city) reuses the previous release's index instead of running Pagefind agai
 
 from __future__ import annotations
 
+import errno
 import gzip
 import hashlib
 import os
@@ -139,9 +140,10 @@ def _indexable_pages(public: Path) -> list[str]:
 def _reuse(previous: Path, public: Path, keys: set[str]) -> bool:
     """Link the previous release's index into `public` if its stored key is one of `keys`.
 
-    Its files are content-addressed objects already (build/objects.py): linking them costs
-    no space, and `store_release` finds them stored. Precompressed siblings are left for
-    `store_release` to link again (from their objects, not compressed anew).
+    Its files are content-addressed objects already (build/objects.py): `store_release`
+    finds them stored and links them into the new release, writing nothing. Precompressed
+    siblings are left for `store_release` to link again (from their objects, not
+    compressed anew).
     """
     try:
         stored = (previous / KEY_FILE).read_text(encoding="ascii").strip()
@@ -159,11 +161,22 @@ def _reuse(previous: Path, public: Path, keys: set[str]) -> bool:
             for name in files:
                 if any(name.endswith(s) and name.removesuffix(s) in present for s in ENCODERS):
                     continue
-                os.link(os.path.join(root, name), target / name)
+                _link_or_copy(os.path.join(root, name), target / name)
     except OSError:  # the previous release vanished meanwhile: index anew
         shutil.rmtree(bundle, ignore_errors=True)
         return False
     return True
+
+
+def _link_or_copy(source: str, destination: Path) -> None:
+    """A hard link when the stage is on the output's disk, else a copy (a stage in memory:
+    `store_release` then finds each file's object stored and links it again)."""
+    try:
+        os.link(source, destination)
+    except OSError as error:
+        if error.errno != errno.EXDEV:
+            raise
+        shutil.copyfile(source, destination)
 
 
 def _index_mentions(bundle: Path, needle: bytes) -> bool:
