@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 import runpy
 from dataclasses import dataclass, field
-from functools import cached_property
+from functools import cache, cached_property
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -47,9 +47,9 @@ class BuildOptions:
 
         self.base_settings  # noqa: B018 - runs the settings file, importing its modules
         folder = self.settings_file.resolve().parent
-        imported = {Path(module.__file__).resolve() for module in list(sys.modules.values())
-                    if getattr(module, "__file__", None)
-                    and Path(module.__file__).resolve().parent == folder}
+        imported = {path for module in list(sys.modules.values())
+                    if (path := _resolved(getattr(module, "__file__", None)))
+                    and path.parent == folder}
         return sorted({self.settings_file.resolve(), *imported})
 
     @property
@@ -64,3 +64,11 @@ class BuildOptions:
         preview), where no such domain leads: every city then stays at its sub-path. It
         follows from `base_url`, which every city's fingerprint already holds."""
         return (urlsplit(self.base_url).hostname or "") not in LOCAL_HOSTS
+
+
+@cache
+def _resolved(file: str | None) -> Path | None:
+    """A module's file, resolved once per process: a warm build process (`avf watch`, the
+    service's worker) has hundreds of modules loaded, and resolving them all for every
+    build cost ~25 ms."""
+    return Path(file).resolve() if file else None

@@ -56,18 +56,33 @@ def write_report(output_dir: Path, results: list[CityResult], portal: CityResult
             cities = {}
     for result in results:
         cities[result.slug] = _merged(result.as_report(), cities.get(result.slug))
+    report_cities = dict(sorted(cities.items()))
     report = {
         "finished": datetime.now(UTC).isoformat(timespec="seconds"),
         "seconds": round(seconds, 3),
         "built": sorted(result.slug for result in results),
-        "cities": dict(sorted(cities.items())),
+        "cities": report_cities,
         "portal": portal.as_report() if portal else None,
     }
     temporary = path.with_name(f".{REPORT_NAME}.{os.getpid()}")
-    temporary.write_text(json.dumps(report, ensure_ascii=False, indent=2) + "\n",
-                         encoding="utf-8", errors="backslashreplace")
+    temporary.write_text(_one_city_a_line(report, report_cities), encoding="utf-8",
+                         errors="backslashreplace")
     os.replace(temporary, path)
     return path
+
+
+def _one_city_a_line(report: dict[str, object], cities: dict[str, object]) -> str:
+    """`report` as JSON, its "cities" being `cities`, each city on a line of its own:
+    readable and greppable, and written by the C encoder (`indent` falls back to the
+    pure-Python one, which took ~10 ms of every one-city build of a 350-city network)."""
+    def dump(value: object) -> str:
+        return json.dumps(value, ensure_ascii=False)
+
+    lines = [f"  {dump(slug)}: {dump(entry)}" for slug, entry in cities.items()]
+    members = [f"{dump(key)}: {dump(value)}" if key != "cities" else
+               '"cities": {' + ("\n" + ",\n".join(lines) + "\n" if lines else "") + "}"
+               for key, value in report.items()]
+    return "{\n" + ",\n".join(members) + "\n}\n"
 
 
 def _merged(entry: dict[str, object], previous: object) -> dict[str, object]:
