@@ -59,6 +59,8 @@ def nginx_config(output_dir: Path, upstream: str, server_names: list[str],
         "PUBLIC_DIR": str(public), "MEMBERS_DIR": str(members),
         "ACCEL_PREFIX": ACCEL_PREFIX, "BROTLI": BROTLI_ON if brotli else BROTLI_OFF,
         "TYPES": _types(), "CHARSET_TYPES": " ".join(sorted(headers.TEXT_TYPES - {"text/html"})),
+        "GZIP_TYPES": " ".join(sorted(headers.COMPRESSED_TYPES - {"text/html"})),
+        "GZIP_LEVEL": str(headers.GZIP_LEVEL), "GZIP_MIN_LENGTH": str(headers.GZIP_MIN_SIZE),
         "CACHE_MAP": _cache_map(), "POLICY_MAP": _policy_map(),
         "SITE_POLICY": headers.site_policy(),
         # A city's own domain: its pré-accueil form posts to the network's host.

@@ -57,12 +57,14 @@ def test_store_and_mail_stand_alone() -> None:
 
 def test_the_service_reaches_the_build_only_through_its_queue() -> None:
     """Only queue.py runs builds and writes to OUT; other modules may read the build's
-    layout constants (where releases and the theme live)."""
+    layout constants (where releases and the theme live) and which files it compresses
+    (the static server gzips the others' kind on the fly)."""
     for path in (PACKAGE / "service").rglob("*.py"):
         if path.name == "queue.py":
             continue
         for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
             if isinstance(node, ast.ImportFrom) and (node.module or "").startswith("avf.build"):
                 imported = [alias.name for alias in node.names]
-                assert node.module in ("avf.build.options", "avf.build.publish") and all(
+                assert node.module in ("avf.build.options", "avf.build.publish",
+                                       "avf.build.precompress") and all(
                     name.isupper() for name in imported), (path.name, node.module, imported)

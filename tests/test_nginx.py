@@ -189,19 +189,32 @@ def test_nginx_serves_the_public_sites_from_disk(nginx: int, site: Path) -> None
     assert get(nginx, "/lyon")[1]["location"] == "/lyon/"
     assert get(nginx, "/lyon?depuis=affiche")[1]["location"] == "/lyon/?depuis=affiche"
 
-    status, gzipped, body = get(nginx, "/lyon/", Accept_Encoding="gzip")
-    assert gzipped["content-encoding"] == "gzip" and "Accept-Encoding" in gzipped["vary"]
-    assert gzip.decompress(body).decode() == (site / "output/public/lyon/index.html").read_text()
+    # A page (small: no sibling) is gzipped on the fly; without Accept-Encoding, or
+    # refusing gzip, a client gets the file's own bytes. Both answers vary.
+    page = site / "output" / "public" / "lyon" / "index.html"
+    assert not page.with_name("index.html.gz").exists()
+    for asked in ({"Accept_Encoding": "gzip"}, {"Accept_Encoding": "br, gzip"},
+                  {"Accept_Encoding": "gzip", "Via": "1.1 cdn.example"}):  # gzip_proxied
+        status, gzipped, body = get(nginx, "/lyon/", **asked)
+        assert status == 200 and gzipped["content-encoding"] == "gzip", asked
+        assert gzipped["vary"] == "Accept-Encoding" and gzip.decompress(body) == \
+            page.read_bytes()
+    for asked in ({}, {"Accept_Encoding": "br;q=0, gzip;q=0"}, {"Accept_Encoding": "br"}):
+        status, plain, body = get(nginx, "/lyon/", **asked)
+        assert "content-encoding" not in plain and body == page.read_bytes(), asked
+        assert plain["vary"] == "Accept-Encoding"
+    # A big file (Pagefind's UI script) is sent from its siblings, as they are.
+    script = site / "output" / "public" / "lyon" / "pagefind" / "pagefind-ui.js"
+    for asked in ({"Accept_Encoding": "gzip"}, {"Accept_Encoding": "gzip", "Via": "1.1 cdn"}):
+        big = get(nginx, "/lyon/pagefind/pagefind-ui.js", **asked)
+        assert big[1]["content-encoding"] == "gzip" and "Accept-Encoding" in big[1]["vary"]
+        assert big[2] == script.with_name("pagefind-ui.js.gz").read_bytes()  # gzip -9
+    assert get(nginx, "/lyon/pagefind/pagefind-ui.js")[2] == script.read_bytes()
     if BROTLI_MODULE.exists():  # Debian's libnginx-mod-http-brotli-static
-        # A small page has a .gz only; a big file (Pagefind's UI script) has a .br too.
-        small = get(nginx, "/lyon/", Accept_Encoding="br, gzip")
-        assert small[1]["content-encoding"] == "gzip"
         big = get(nginx, "/lyon/pagefind/pagefind-ui.js", Accept_Encoding="br, gzip")
         assert big[1]["content-encoding"] == "br"
-        assert brotli.decompress(big[2]) == (site / "output/public/lyon/pagefind/"
-                                             "pagefind-ui.js").read_bytes()
-    refused = get(nginx, "/lyon/", Accept_Encoding="br;q=0, gzip;q=0")
-    assert "content-encoding" not in refused[1] and refused[2].startswith(b"<!DOCTYPE")
+        assert big[2] == script.with_name("pagefind-ui.js.br").read_bytes()
+        assert brotli.decompress(big[2]) == script.read_bytes()
 
     missing = get(nginx, "/lyon/perdu.html")
     assert missing[0] == 404 and "AVF Lyon : cette page" in missing[2].decode()
@@ -223,7 +236,7 @@ def test_nginx_sends_the_same_types_and_cache_headers_as_the_service(
         stylesheet = home[home.index("/theme/"):home.index('"', home.index("/theme/"))]
         for url in ("/", "/lyon/", "/lyon/atom.xml", "/lyon/agenda.ics", "/atom.xml",
                     stylesheet, "/lyon/actualites/rentree.html", "/lyon/media/plan.svg",
-                    "/lyon/media/programme.pdf"):
+                    "/lyon/media/programme.pdf", "/robots.txt", "/lyon/pagefind/pagefind.js"):
             direct = service.get(url, headers={"Accept-Encoding": "identity"})
             status, headers, body = get(nginx, url)
             assert status == direct.status_code == 200, url
@@ -231,6 +244,13 @@ def test_nginx_sends_the_same_types_and_cache_headers_as_the_service(
             for name in ("content-type", "cache-control", "x-content-type-options",
                          "referrer-policy", "x-frame-options", "content-security-policy"):
                 assert headers.get(name) == direct.headers.get(name), (url, name)
+            # The same files compressed, on the fly or from a sibling, and the same Vary.
+            for accept in ("gzip", "br, gzip" if BROTLI_MODULE.exists() else "gzip",
+                           "identity"):
+                direct = service.get(url, headers={"Accept-Encoding": accept})
+                headers = get(nginx, url, Accept_Encoding=accept)[1]
+                for name in ("content-encoding", "vary"):
+                    assert headers.get(name) == direct.headers.get(name), (url, accept, name)
         # A volunteer's SVG opened directly runs no script on the site's origin.
         assert get(nginx, "/lyon/media/plan.svg")[1]["content-security-policy"] \
             .startswith("sandbox;")
@@ -246,10 +266,11 @@ def test_nginx_hands_the_service_its_paths(nginx: int, site: Path, service_port:
     app = create_app(settings)
     recorder = Recorder(app)
     with serving(recorder, service_port):
-        # Sign-in is the service's page, with its form.
-        status, _headers, body = get(nginx, "/compte/connexion")
+        # Sign-in is the service's page, with its form; sent uncompressed (BREACH).
+        status, headers, body = get(nginx, "/compte/connexion", Accept_Encoding="gzip")
         forwarded = recorder.requests["/compte/connexion"]
         assert status == 200 and "<h1>Me connecter</h1>" in body.decode()
+        assert len(body) >= 1024 and "content-encoding" not in headers
         assert 'name="email"' in body.decode()
         assert forwarded["host"] == f"127.0.0.1:{nginx}"
         assert forwarded["x-forwarded-proto"] == "http"

@@ -1,6 +1,6 @@
-"""Precompressed siblings: every text file the build publishes has a `.gz` beside it (and a
-`.br` when it is big), in the same release, made once per distinct content, and served as
-they are."""
+"""Precompressed siblings: every text file of 16 KiB or more the build publishes has a `.gz`
+and a `.br` beside it, in the same release, made once per distinct content, and served as
+they are; smaller text files (our pages) have none: they are gzipped on the fly."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ import brotli
 import pytest
 from starlette.testclient import TestClient
 
-from avf.build.precompress import BROTLI_MIN_SIZE, COMPRESSIBLE, MIN_SIZE
+from avf.build.precompress import COMPRESSIBLE, MIN_SIZE, precompress_folder
 from avf.service import create_app
 from tests.conftest import build, post, service_settings, write, write_city
 from tests.test_build import every_file
@@ -21,17 +21,20 @@ SUFFIXES = {".gz": gzip.decompress, ".br": brotli.decompress}
 PHOTO = bytes(range(256)) * 16  # 4 KiB that is not text
 
 
+def long_post(title: str, date: str, words: str) -> str:
+    """A post whose page is over 16 KiB: big enough for siblings."""
+    return post(title, date=date, body="\n\n".join(
+        f"Séance {n} : {words}, café et visite du quartier {n}." for n in range(400)))
+
+
 def small_network(content: Path) -> None:
     write(content / "_network" / "pages" / "a-propos.md", '---\ntitle: "Réseau"\n---\n\nAVF.\n')
     for slug in ("lyon", "rennes"):
         write_city(content, slug, {
             "posts/2026-10-01-rentree.md": post(f"Rentrée à {slug}", extra="tags: [rentrée]",
                                                 body="Bienvenue ! " * 200),
-            # A long post: its page is big enough for a .br too.
-            "posts/2026-09-01-programme.md": post(
-                "Programme", date="2026-09-01",
-                body="\n\n".join(f"Séance {n} : marche, café et visite du quartier {n}."
-                                   for n in range(400))),
+            "posts/2026-09-01-programme.md": long_post("Programme", "2026-09-01", "marche"),
+            "posts/2026-08-01-histoire.md": long_post("Histoire", "2026-08-01", "musée"),
             "posts/2026-11-01-cafe.md": post("Café", date="2026-11-01"),
             "pages/adherer.md": '---\ntitle: "Adhérer"\n---\n\n20 €.\n',
         })
@@ -48,6 +51,11 @@ def identity(path: Path) -> tuple[int, int]:
     return status.st_ino, status.st_mtime_ns
 
 
+def siblings_of(path: Path) -> list[Path]:
+    return [path.with_name(path.name + suffix) for suffix in SUFFIXES
+            if path.with_name(path.name + suffix).exists()]
+
+
 @pytest.fixture
 def output(network: Path) -> Path:
     small_network(network)
@@ -56,36 +64,34 @@ def output(network: Path) -> Path:
     return out
 
 
-def test_every_text_file_has_siblings_that_decompress_to_it(output: Path) -> None:
+def test_every_big_text_file_has_both_siblings_that_decompress_to_it(output: Path) -> None:
     public = list(every_file(output / "public"))
-    texts = [path for path in public if is_text(path) and path.stat().st_size >= MIN_SIZE]
-    kinds = {path.suffix for path in texts}
-    assert {".html", ".css", ".xml"} <= kinds  # pages, the theme's stylesheet, feeds
-    assert any("/theme/" in path.as_posix() for path in texts)
-    assert any(path.name == "index.html" and path.parent == output / "public" for path in texts)
-    assert any(path.stat().st_size >= BROTLI_MIN_SIZE for path in texts)  # the long post
-    for path in texts:
+    big = [path for path in public if is_text(path) and path.stat().st_size >= MIN_SIZE]
+    names = {path.relative_to(output / "public").as_posix() for path in big}
+    # The long posts and Pagefind's scripts.
+    assert {"lyon/actualites/programme.html", "rennes/actualites/histoire.html",
+            "lyon/pagefind/pagefind-ui.js"} <= names
+    for path in big:
         original = path.read_bytes()
         for suffix, decompress in SUFFIXES.items():
             sibling = path.with_name(path.name + suffix)
-            if suffix == ".br" and len(original) < BROTLI_MIN_SIZE:
-                # Small files: gzip only (a .br would cost a disk block for ~200 bytes).
-                assert not sibling.exists(), sibling
-                continue
             assert sibling.is_file(), sibling
             assert decompress(sibling.read_bytes()) == original, sibling
             assert sibling.stat().st_size < len(original)
 
 
-def test_images_small_files_and_member_pages_get_none(output: Path) -> None:
-    photo = output / "public" / "lyon" / "media" / "photo.png"
-    assert photo.read_bytes() == PHOTO
-    assert not photo.with_name("photo.png.gz").exists()
-    assert not photo.with_name("photo.png.br").exists()
-    small = [path for path in every_file(output / "public")
-             if is_text(path) and path.stat().st_size < MIN_SIZE]
+def test_small_text_files_images_and_member_pages_get_none(output: Path) -> None:
+    public = list(every_file(output / "public"))
+    small = [path for path in public if is_text(path) and path.stat().st_size < MIN_SIZE]
+    names = {path.relative_to(output / "public").as_posix() for path in small}
+    # Pages, feeds, the theme's stylesheet: compressed on the fly instead.
+    assert {"lyon/index.html", "lyon/actualites/cafe.html", "lyon/atom.xml"} <= names
+    assert any(path.suffix == ".css" and "/theme/" in path.as_posix() for path in small)
+    assert [path for path in small if path.stat().st_size >= 1024]  # were given a .gz once
     for path in small:
-        assert not path.with_name(path.name + ".gz").exists(), path
+        assert siblings_of(path) == [], path
+    photo = output / "public" / "lyon" / "media" / "photo.png"
+    assert photo.read_bytes() == PHOTO and siblings_of(photo) == []
     # Member pages are served by the service, which sends them as they are: no siblings.
     assert not [path for path in every_file(output / "members") if path.suffix in SUFFIXES]
 
@@ -111,20 +117,26 @@ def test_incremental_build_keeps_unchanged_siblings_and_renews_changed_ones(
 
     rennes, lyon = siblings("rennes"), siblings("lyon")
     assert rennes and lyon
-    page = output / "public" / "lyon" / "actualites" / "cafe.html"
+    page = output / "public" / "lyon" / "actualites" / "programme.html"
     old_page = page.read_bytes()
+    write(network / "lyon" / "posts" / "2026-09-01-programme.md",
+          long_post("Programme", "2026-09-01", "randonnée"))
     write(network / "lyon" / "posts" / "2026-11-01-cafe.md",
           post("Café du jeudi", date="2026-11-01"))
     assert [r.slug for r in build(network, output).results] == ["lyon"]
 
     assert siblings("rennes") == rennes  # not rebuilt: same files, same mtimes
     new_page = page.read_bytes()
-    assert new_page != old_page and "Café du jeudi" in new_page.decode()
-    sibling = page.with_name(page.name + ".gz")
-    assert gzip.decompress(sibling.read_bytes()) == new_page
-    assert identity(sibling) != lyon["lyon/actualites/cafe.html.gz"]
-    # A page of the rebuilt city whose bytes did not change keeps its siblings' objects.
-    for standing in ("lyon/adherer/index.html.gz", "lyon/actualites/programme.html.br"):
+    assert new_page != old_page and "randonnée" in new_page.decode()
+    for suffix, decompress in SUFFIXES.items():
+        sibling = page.with_name(page.name + suffix)
+        assert decompress(sibling.read_bytes()) == new_page
+        assert identity(sibling) != lyon[f"lyon/actualites/programme.html{suffix}"]
+    cafe = output / "public" / "lyon" / "actualites" / "cafe.html"
+    assert "Café du jeudi" in cafe.read_text() and siblings_of(cafe) == []
+    # A big file of the rebuilt city whose bytes did not change keeps its siblings' objects.
+    for standing in ("lyon/actualites/histoire.html.gz", "lyon/actualites/histoire.html.br",
+                     "lyon/pagefind/pagefind-ui.js.br"):
         assert identity(output / "public" / standing) == lyon[standing]
 
     cold = network.parent / "cold"
@@ -135,18 +147,41 @@ def test_incremental_build_keeps_unchanged_siblings_and_renews_changed_ones(
     assert published(output) == published(cold)  # incremental equals cold, siblings too
 
 
+def test_a_theme_version_from_the_former_rule_loses_its_small_siblings(
+        network: Path, output: Path) -> None:
+    """Published under the former rule (`.gz` from 1 KiB), a theme version still named by
+    the pages is brought to this rule by the next build: it then equals a cold one's."""
+    [stylesheet] = [path for path in every_file(output / "public" / "theme")
+                    if path.suffix == ".css"]
+    data = stylesheet.read_bytes()
+    assert 1024 <= len(data) < MIN_SIZE
+    stylesheet.with_name(stylesheet.name + ".gz").write_bytes(gzip.compress(data, mtime=0))
+    write(network / "lyon" / "posts" / "2026-11-01-cafe.md",
+          post("Café du jeudi", date="2026-11-01"))
+    assert build(network, output).ok
+    assert siblings_of(stylesheet) == []
+    # A big file put into a version folder gets both.
+    big = stylesheet.with_name("carte.js")
+    big.write_text("var ville = 'Lyon';\n" * 1000)
+    assert precompress_folder(stylesheet.parent) == 2
+    assert brotli.decompress(big.with_name("carte.js.br").read_bytes()) == big.read_bytes()
+    assert precompress_folder(stylesheet.parent) == 0  # none missing
+
+
 def test_pruned_releases_leave_no_compressed_orphan(network: Path, output: Path) -> None:
     for version in range(3):
         write(network / "lyon" / "pages" / "adherer.md",
-              '---\ntitle: "Adhérer"\n---\n\n' + f"Tarif {version}. " * 200 + "\n")
+              '---\ntitle: "Adhérer"\n---\n\n' + f"Tarif {version}. " * 2000 + "\n")
         assert build(network, output).ok
     compressed = [path for path in (output / ".objects").rglob("*") if path.suffix in SUFFIXES]
+    adherer = output / "public" / "lyon" / "adherer" / "index.html"
+    assert adherer.stat().st_size >= MIN_SIZE and len(siblings_of(adherer)) == 2
     assert compressed and all(os.stat(path).st_nlink > 1 for path in compressed)
 
 
 def test_a_volunteers_own_compressed_file_is_kept(network: Path) -> None:
     small_network(network)
-    data = '{"horaires": "mardi 9 h 30"}' * 1000  # big enough for a .br
+    data = '{"horaires": "mardi 9 h 30"}' * 1000  # big enough for siblings
     write(network / "lyon" / "media" / "horaires.json", data)
     (network / "lyon" / "media" / "horaires.json.gz").write_bytes(b"not ours")
     out = network.parent / "output"
@@ -161,20 +196,18 @@ def test_the_service_sends_the_siblings(tmp_path: Path, network: Path, output: P
                                 data_dir=tmp_path / "var")
     page = (output / "public" / "lyon" / "index.html").read_bytes()
     with TestClient(create_app(settings)) as client:
-        for accept in ("br, gzip", "gzip"):  # a small page: gzip only
+        for accept in ("br, gzip", "gzip"):  # a small page: gzipped on the fly
             response = client.get("/lyon/", headers={"Accept-Encoding": accept})
             assert response.headers["content-encoding"] == "gzip"
             assert response.headers["vary"] == "Accept-Encoding"
             assert response.content == page  # decoded by the client
         plain = client.get("/lyon/", headers={"Accept-Encoding": "identity"})
         assert "content-encoding" not in plain.headers and plain.content == page
-        # A big page has both; gzip is sent to a browser that asks for it.
-        for accept, encoding in (("br, gzip", "br"), ("gzip", "gzip")):
-            response = client.get("/lyon/actualites/programme.html",
-                                  headers={"Accept-Encoding": accept})
-            assert response.headers["content-encoding"] == encoding
-        home = client.get("/lyon/").text
-        start = home.index("/theme/")
-        stylesheet = home[start:home.index('"', start)]
-        assert client.get(stylesheet, headers={"Accept-Encoding": "br, gzip"}
-                          ).headers["content-encoding"] == "gzip"
+        # A big page has both siblings: brotli to a browser that takes it, else gzip.
+        big = output / "public" / "lyon" / "actualites" / "programme.html"
+        for accept, encoding, sibling in (("br, gzip", "br", ".br"), ("gzip", "gzip", ".gz")):
+            with client.stream("GET", "/lyon/actualites/programme.html",
+                               headers={"Accept-Encoding": accept}) as response:
+                assert response.headers["content-encoding"] == encoding
+                assert b"".join(response.iter_raw()) == \
+                    big.with_name(big.name + sibling).read_bytes()

@@ -1,6 +1,7 @@
 """The service serves OUT/public itself (the embedded default): types, caching, ETag and
-304, precompressed files, folders, and nothing that is not public — on a real build, over
-Starlette's TestClient and over a real socket."""
+304, precompressed files for big ones and gzip on the fly for small ones, folders, and
+nothing that is not public — on a real build, over Starlette's TestClient and over a real
+socket."""
 
 from __future__ import annotations
 
@@ -16,7 +17,7 @@ import pytest
 from starlette.testclient import TestClient
 
 from avf.service import create_app
-from avf.service.static import accepted_encodings
+from avf.service.static import SMALL_FILE, accepted_encodings
 from tests.conftest import build, post, service_settings, serving, write, write_city
 
 PHOTO = bytes(range(256)) * 800  # 200 KB standing for a photo
@@ -134,9 +135,18 @@ def test_a_photo_is_served_in_ranges(client: TestClient) -> None:
     assert part.content == PHOTO[1000:2000]
     assert part.headers["content-range"] == f"bytes 1000-1999/{len(PHOTO)}"
     page = client.get("/lyon/").content  # small files are read whole, ranges still work
-    # (asked without compression: a range of a precompressed page is a range of its .br)
-    assert client.get("/lyon/", headers={"Range": "bytes=0-99", "Accept-Encoding": "identity"}
-                      ).content == page[:100]
+    for accept in ("identity", "gzip, br"):  # a range is never gzipped on the fly
+        part = client.get("/lyon/", headers={"Range": "bytes=0-99", "Accept-Encoding": accept})
+        assert part.status_code == 206 and "content-encoding" not in part.headers
+        assert part.content == page[:100]
+    # A range of a precompressed file is a range of the sibling sent (as nginx does).
+    script = "/lyon/pagefind/pagefind-ui.js"
+    with client.stream("GET", script, headers={"Accept-Encoding": "br"}) as whole:
+        sent = b"".join(whole.iter_raw())
+    with client.stream("GET", script, headers={"Range": "bytes=0-99",
+                                               "Accept-Encoding": "br"}) as part:
+        assert part.headers["content-encoding"] == "br"
+        assert b"".join(part.iter_raw()) == sent[:100]
 
 
 def test_public_files_set_no_cookie_but_service_forms_do(site: Path) -> None:
@@ -225,7 +235,8 @@ def test_precompressed_files_are_chosen_by_accept_encoding(tmp_path: Path) -> No
     (folder / "index.html.gz").write_bytes(gzip.compress(page.encode()))
     brotli_stand_in = b"brotli bytes: the server never decodes them"
     (folder / "index.html.br").write_bytes(brotli_stand_in)
-    write(folder / "plain.html", page)  # no precompressed file: never compressed on the fly
+    write(folder / "petit.html", "<p>Bienvenue</p>")  # under 1 KiB: never compressed
+    (folder / "photo.png").write_bytes(bytes(range(256)) * 16)  # not text: never either
 
     with TestClient(create_app(settings)) as client:
         def get(accept: str, url: str = "/lyon/") -> tuple[dict[str, str], bytes]:
@@ -253,9 +264,69 @@ def test_precompressed_files_are_chosen_by_accept_encoding(tmp_path: Path) -> No
                                              "If-None-Match": gzipped["etag"]}
                           ).status_code == 304
 
-        plain, body = get("gzip, br", "/lyon/plain.html")
-        assert "content-encoding" not in plain and "vary" not in plain
-        assert body == page.encode()
+        for url in ("/lyon/petit.html", "/lyon/photo.png"):
+            plain, body = get("gzip, br", url)
+            assert "content-encoding" not in plain and "vary" not in plain, url
+            assert body == (folder / url.removeprefix("/lyon/")).read_bytes()
+
+
+def test_small_text_files_are_gzipped_on_the_fly(tmp_path: Path) -> None:
+    """Without a sibling, a text file of 1 KiB up to SMALL_FILE is gzipped for a client
+    that takes gzip (level 5, no timestamp: the same bytes every time), as nginx does."""
+    settings = service_settings(tmp_path, tmp_path / "content", run_workers=False)
+    folder = settings.public_dir / "lyon"
+    page = "".join(f"<p>Permanence {n} : mardi à la mairie.</p>\n" for n in range(150))
+    files = {"/lyon/": write(folder / "index.html", page),
+             "/lyon/atom.xml": write(folder / "atom.xml", f"<feed>{page}</feed>"),
+             "/lyon/style.css": write(folder / "style.css", "p { margin: 0; }\n" * 100),
+             "/lyon/agenda.ics": write(folder / "agenda.ics", "BEGIN:VEVENT\r\n" * 100),
+             "/lyon/media/plan.svg": write(folder / "media" / "plan.svg",
+                                           "<svg><path d='M0 0'/></svg>" * 50)}
+    big = write(folder / "annuaire.html", "<li>AVF</li>" * (SMALL_FILE // 10))
+    with TestClient(create_app(settings)) as client:
+        del client.headers["accept-encoding"]  # httpx's default: none unless a test says
+        def get(url: str, method: str = "GET", **headers: str,
+                ) -> tuple[int, dict[str, str], bytes]:
+            sent = {name.replace("_", "-"): value for name, value in headers.items()}
+            with client.stream(method, url, headers=sent) as response:
+                return response.status_code, dict(response.headers), \
+                    b"".join(response.iter_raw())
+
+        for url, path in files.items():
+            original = path.read_bytes()
+            status, gzipped, body = get(url, Accept_Encoding="gzip, deflate, br")
+            assert status == 200 and gzipped["content-encoding"] == "gzip", url
+            assert body == gzip.compress(original, compresslevel=5, mtime=0), url
+            assert gzip.decompress(body) == original and len(body) < len(original)
+            assert gzipped["vary"] == "Accept-Encoding"
+            assert gzipped["etag"].endswith('-gzip"')
+            assert int(gzipped["content-length"]) == len(body)
+            for refusing in ({}, {"Accept-Encoding": "gzip;q=0"},
+                             {"Accept-Encoding": "identity"}, {"Accept-Encoding": "br"}):
+                status, plain, body = get(url, **refusing)
+                assert status == 200 and body == original, (url, refusing)
+                assert "content-encoding" not in plain and plain["vary"] == "Accept-Encoding"
+                assert plain["etag"] != gzipped["etag"]
+                assert plain["content-type"] == gzipped["content-type"]
+
+        status, gzipped, body = get("/lyon/", Accept_Encoding="gzip")
+        # 304 for the client's copy of its own encoding, whichever it is.
+        assert get("/lyon/", Accept_Encoding="gzip", If_None_Match=gzipped["etag"])[0] == 304
+        plain_tag = get("/lyon/")[1]["etag"]
+        assert get("/lyon/", If_None_Match=plain_tag)[0] == 304
+        # A conditional GET that is not current gets the gzipped page.
+        again = get("/lyon/", Accept_Encoding="gzip", If_None_Match=plain_tag)
+        assert again[0] == 200 and again[2] == body and again[1]["etag"] == gzipped["etag"]
+        # HEAD: the headers the GET would have, its length included.
+        head = get("/lyon/", "HEAD", Accept_Encoding="gzip")
+        assert head[0] == 200 and head[2] == b"" and head[1]["content-encoding"] == "gzip"
+        assert head[1]["content-length"] == str(len(body))
+        assert head[1]["etag"] == gzipped["etag"]
+
+        # Over SMALL_FILE (a build with --no-precompress): streamed as it is.
+        status, plain, body = get("/lyon/annuaire.html", Accept_Encoding="gzip")
+        assert status == 200 and "content-encoding" not in plain and "vary" not in plain
+        assert body == big.read_bytes()
 
 
 def test_accept_encoding_weights() -> None:
@@ -300,6 +371,21 @@ def test_over_a_real_socket(served_on_socket: int, site: Path) -> None:
     assert raw_get(port, "/lyon/", If_None_Match=headers["etag"])[:1] == (304,)
     assert raw_get(port, "/lyon/", If_Modified_Since=headers["last-modified"])[:1] == (304,)
     assert raw_get(port, "/lyon")[1]["location"] == "/lyon/"
+
+    # A page (small: no sibling) gzipped on the fly; a big file sent from its siblings.
+    on_disk = (site / "output" / "public" / "lyon" / "index.html").read_bytes()
+    assert body == on_disk and headers["vary"] == "Accept-Encoding"  # asked without
+    status, gzipped, body = raw_get(port, "/lyon/", Accept_Encoding="gzip, deflate, br")
+    assert status == 200 and gzipped["content-encoding"] == "gzip"
+    assert gzip.decompress(body) == on_disk and gzipped["vary"] == "Accept-Encoding"
+    refused = raw_get(port, "/lyon/", Accept_Encoding="gzip;q=0")
+    assert "content-encoding" not in refused[1] and refused[2] == on_disk
+    script = site / "output" / "public" / "lyon" / "pagefind" / "pagefind-ui.js"
+    for accept, suffix in (("gzip, deflate, br", ".br"), ("gzip", ".gz")):
+        status, big, body = raw_get(port, "/lyon/pagefind/pagefind-ui.js",
+                                    Accept_Encoding=accept)
+        assert big["content-encoding"] == {".br": "br", ".gz": "gzip"}[suffix]
+        assert body == script.with_name(script.name + suffix).read_bytes()
 
     head = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
     head.request("HEAD", "/lyon/media/quai.jpg")

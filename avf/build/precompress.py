@@ -1,21 +1,28 @@
-"""Precompressed siblings: `page.html.gz` and `page.html.br` beside each text file.
+"""Precompressed siblings, `x.gz` and `x.br`, beside the big text files only.
 
-nginx (`gzip_static`, `brotli_static`) and the service (`avf.service.static`) send these
-as they are, so no request compresses anything. They are made once per distinct content:
-the compressed bytes are stored as objects named after the original's hash
-(`OUT/.objects/ab/<sha256>.br`, see build/objects.py), so a page that did not change between
-two builds, or that many cities share, is never compressed again.
+Who compresses what, a deploy decision measured on the 350-city benchmark corpus:
 
-The compressed bytes depend only on the original's: gzip without a timestamp or a name,
-brotli at a fixed quality. An incremental build therefore equals a cold one.
+- **Small files are compressed on the fly**, by nginx (`gzip on`, level 5: ~0.1 ms for
+  a 7 KB page) and by the service (`avf.service.static`, the same rule). Our pages are
+  3.7–13 KB (median 7 KB). When every compressible public file of 1 KiB or more had a
+  `.gz` sibling, that was 22,222 files (all but 6 of them for files under 16 KiB): 49 MB
+  of bytes but 87 MiB of disk (each takes a whole 4 KiB block), and creating a file costs
+  ~0.1–0.6 ms on the development machine, so they cost seconds of every cold build and of
+  every theme change (which changes every page), plus the gzip -9 CPU — to save the
+  server ~0.1 ms per page sent.
+- **Files of 16 KiB or more get both siblings**, `.gz` (gzip -9) and `.br` (brotli q6),
+  served as they are by nginx (`gzip_static`, `brotli_static`) and by the service: the
+  portal's directory (160 KB → 21.6 KB gzip, 19.9 KB brotli), Pagefind's scripts, large
+  feeds. There build-time compression pays: such a file takes longer to compress than a
+  page, is stored once for the network (or for a city) and is sent often, and brotli
+  saves 3–8 % more than gzip (on the fly it would need one more nginx module, the
+  filter, where `brotli_static` serves a file as it is).
 
-Every compressible file of 1 KiB or more gets a `.gz` (served by stock nginx's
-`gzip_static` and by the service); only files of 16 KiB or more also get a `.br`. Measured
-on the 350-city benchmark corpus, our pages are 3.7–13 KB (median 7 KB): each arrives in
-the first round trip (TCP's initial window, 10 segments ≈ 14 KB) compressed either way,
-brotli saves ~8 % of the gzip size there (~200 bytes a page), and each `.br` costs a whole
-4 KiB disk block: 21,700 of them were 87 MiB of the 564 MiB output. Big shared files (the
-portal's directory, Pagefind's scripts, stored once for the network) keep their `.br`.
+The siblings are made once per distinct content: the compressed bytes are stored as
+objects named after the original's hash (`OUT/.objects/ab/<sha256>.br`, see
+build/objects.py), so a file that did not change between two builds, or that many cities
+share, is never compressed again. They depend only on the original's bytes (gzip without
+a timestamp or a name, brotli at a fixed quality): an incremental build equals a cold one.
 """
 
 from __future__ import annotations
@@ -29,21 +36,19 @@ from pathlib import Path
 import brotli
 
 # What is worth compressing: text the build writes (pages, feeds, stylesheets, scripts,
-# data). Images and fonts are compressed already, and an SVG is left to the images' rules.
+# data, drawings). Photos and fonts are compressed already. The same list decides what
+# nginx and the service compress on the fly (avf.service.static_headers.COMPRESSED_TYPES).
 COMPRESSIBLE = frozenset({"html", "css", "js", "mjs", "xml", "json", "ics", "txt",
-                          "webmanifest"})
-# Below this size a response fits in one TCP packet either way, while each sibling costs a
-# whole disk block (4 KiB): not worth it.
-MIN_SIZE = 1024
-# Only files this big get a `.br` beside their `.gz` (see above).
-BROTLI_MIN_SIZE = 16 * 1024
-# Brotli quality 6: 0.31 of a page's size in ~0.07 ms per KB. Quality 11 gains 9 % more
-# but is ~40 times slower: a theme change, which changes every page, would pay that for
-# all 350 cities. (Qualities 7 to 9 compress no better than 6 on our pages.)
+                          "webmanifest", "svg"})
+# Only files this big get siblings; smaller ones are compressed on the fly (see above).
+MIN_SIZE = 16 * 1024
+# Brotli quality 6: 0.31 of a page's size in ~0.07 ms per KB (measured on pages, when
+# they had siblings). Quality 11 gains 9 % more but is ~40 times slower, paid again by
+# every build that changes a big file. (Qualities 7 to 9 compress no better than 6.)
 BROTLI_QUALITY = 6
-# gzip -9: as small as -6 on our pages and a quarter slower (~3 ms a city), kept because
-# the objects of earlier builds (`<sha256>.gz`) are made at -9: another level would give an
-# incremental build other bytes than a cold one.
+# gzip -9 for the siblings (on the fly, level 5): kept because the objects of earlier
+# builds (`<sha256>.gz`) are made at -9: another level would give an incremental build
+# other bytes than a cold one.
 GZIP_LEVEL = 9
 
 
@@ -59,15 +64,20 @@ def _brotli(data: bytes) -> bytes:
 ENCODERS: dict[str, Callable[[bytes], bytes]] = {".gz": _gzip, ".br": _brotli}
 
 
+def is_text(name: str) -> bool:
+    """Whether a file named `name` is of a compressible kind, whatever its size."""
+    return "." in name and name.rpartition(".")[2].lower() in COMPRESSIBLE
+
+
 def is_compressible(name: str, size: int) -> bool:
     """Whether a file named `name` of `size` bytes gets precompressed siblings."""
-    extension = name.rpartition(".")[2].lower()
-    return size >= MIN_SIZE and "." in name and extension in COMPRESSIBLE
+    return size >= MIN_SIZE and is_text(name)
 
 
 def sibling_suffixes(size: int) -> tuple[str, ...]:
-    """The siblings a compressible file of `size` bytes gets: `.gz`, and `.br` if big."""
-    return (".gz", ".br") if size >= BROTLI_MIN_SIZE else (".gz",)
+    """The siblings a compressible file of `size` bytes gets: all of them (`.gz`, `.br`).
+    The size is no longer asked; kept for the callers that pass it."""
+    return tuple(ENCODERS)
 
 
 def write_sibling(data: bytes, sibling: str, target: Path, suffix: str) -> None:
@@ -103,17 +113,25 @@ def write_sibling(data: bytes, sibling: str, target: Path, suffix: str) -> None:
 
 
 def precompress_folder(folder: Path) -> int:
-    """Write missing siblings of the compressible files of `folder` (the theme's versions,
-    which are plain folders, not objects); return how many were written."""
+    """Give the big text files of `folder` (the theme's versions, which are plain folders,
+    not objects) their missing siblings, and take away those of small files, which a
+    version published under the former rule (`.gz` from 1 KiB) still has: the folder is
+    then what a cold build makes. Return how many siblings were written."""
     written = 0
     for root, _dirs, files in os.walk(folder):
         present = set(files)
         for name in files:
+            if not is_text(name):
+                continue
             path = Path(root) / name
-            if not is_compressible(name, path.stat().st_size):
+            size = path.stat().st_size
+            if not is_compressible(name, size):
+                for suffix in ENCODERS:
+                    if f"{name}{suffix}" in present:
+                        path.with_name(f"{name}{suffix}").unlink(missing_ok=True)
                 continue
             data = b""
-            for suffix in sibling_suffixes(path.stat().st_size):
+            for suffix in sibling_suffixes(size):
                 if f"{name}{suffix}" in present:
                     continue
                 data = data or path.read_bytes()

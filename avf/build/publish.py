@@ -96,7 +96,7 @@ def publish_theme(output_dir: Path, static_dir: Path) -> str:
         shutil.copytree(static_dir, staging)
         precompress_folder(staging)
         os.replace(staging, release)
-    else:  # a version published before siblings existed gets them now (none missing: stats)
+    else:  # a version published under another rule is brought to this one (else: stats)
         precompress_folder(release)
     os.utime(release)  # the most recently used versions are the ones kept
     (output_dir / "public").mkdir(parents=True, exist_ok=True)

@@ -2,17 +2,19 @@
 
 Behaves like the production nginx configuration (deploy/nginx/avf.conf): same types and
 cache headers (`static_headers`), a folder's `index.html`, `/lyon` → `/lyon/`, precompressed
-`.br`/`.gz` files beside the originals, ETag and 304, a French 404 page. City folders are
-links into `OUT/.releases/`: links are followed, but a file is served only when its real
-path is a public one (never `OUT/members`, never outside OUT), and no dot path ever is.
+`.br`/`.gz` files beside the big originals and gzip on the fly for the small ones, ETag and
+304, a French 404 page. City folders are links into `OUT/.releases/`: links are followed,
+but a file is served only when its real path is a public one (never `OUT/members`, never
+outside OUT), and no dot path ever is.
 """
 
 from __future__ import annotations
 
+import gzip
 import os
 import re
 import stat
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from email.utils import formatdate, parsedate_to_datetime
 from pathlib import Path
 from urllib.parse import quote
@@ -27,8 +29,10 @@ from starlette.websockets import WebSocketClose
 from avf.build.publish import RELEASES, THEME
 from avf.service.static_headers import (
     CACHE_REVALIDATE,
+    GZIP_LEVEL,
     SECURITY_HEADERS,
     cache_control,
+    compressed_on_the_fly,
     content_security_policy,
     content_type,
     site_policy,
@@ -39,8 +43,9 @@ PRECOMPRESSED = {"br": ".br", "gzip": ".gz"}
 # Percent-escapes that would smuggle a separator or a NUL past the decoded path's checks.
 ESCAPED_SEPARATOR = re.compile(rb"%(2f|5c|00)", re.IGNORECASE)
 # Pages, feeds and stylesheets up to this size (bytes) are read whole in the lookup's
-# thread: one thread hop instead of four. Larger files (photos, PDFs) are streamed in
-# chunks and answer Range requests.
+# thread: one thread hop instead of four, and gzipped there when they have no
+# precompressed sibling. Larger files (photos, PDFs) are streamed in chunks and answer
+# Range requests.
 SMALL_FILE = 128 * 1024
 
 
@@ -54,8 +59,9 @@ class PublicFile:
 class Found:
     file: PublicFile
     encoding: str | None  # the Content-Encoding of `file`, None for the original
-    has_variants: bool  # a precompressed file exists: responses vary on Accept-Encoding
-    body: bytes | None = None  # a small file's bytes, read along with the lookup
+    has_variants: bool  # other encodings exist: responses vary on Accept-Encoding
+    body: bytes | None = None  # a small file's bytes (as sent), read along with the lookup
+    on_the_fly: bool = False  # `file` is the original, sent gzipped (`body`, once read)
 
 
 @dataclass(frozen=True)
@@ -89,7 +95,13 @@ class PublicFiles:
         whole = scope["method"] == "GET" and not any(
             name in headers for name in ("range", "if-none-match", "if-modified-since"))
         answer = await anyio.to_thread.run_sync(
-            self.look_up, parts, accepted_encodings(headers.get("accept-encoding")), whole)
+            self.look_up, parts, accepted_encodings(headers.get("accept-encoding")), whole,
+            "range" in headers)
+        if (isinstance(answer, Found) and answer.on_the_fly and answer.body is None
+                and not not_modified(headers, etag(answer.file.stat, answer.encoding),
+                                     answer.file.stat.st_mtime)):
+            # A HEAD, or a conditional GET that is not a 304: its length, or its body.
+            answer = await anyio.to_thread.run_sync(with_gzipped_body, answer)
         if isinstance(answer, Folder):
             query = scope.get("query_string", b"").decode("latin-1")
             location = quote(scope["path"]) + "/"  # the full path, with any root_path
@@ -108,9 +120,15 @@ class PublicFiles:
         await response(scope, receive, send)
 
     def look_up(self, parts: list[str], encodings: list[str], whole: bool = False,
-                ) -> Found | Folder | Missing:
+                ranged: bool = False) -> Found | Folder | Missing:
         """What the URL path made of `parts` is (filesystem work: runs in a thread);
-        with `whole`, a small file's bytes too."""
+        with `whole`, a small file's bytes too (gzipped, if that is how it is sent).
+
+        A text file of 1 KiB up to SMALL_FILE without a `.gz` beside it is sent gzipped
+        to a client that takes gzip, as nginx's `gzip on` does — except for a `Range`
+        request (`ranged`), which gets its range of the original, where nginx would send
+        the whole file gzipped.
+        """
         relative = "/".join(parts)
         folder_asked = relative == "" or relative.endswith("/")
         candidate = self.public / relative
@@ -129,11 +147,18 @@ class PublicFiles:
             if variant is not None:
                 chosen, encoding = variant, accepted
                 break
-        body = None
+        size = original.stat.st_size
+        gzippable = size <= SMALL_FILE and compressed_on_the_fly(candidate.name, size)
+        on_the_fly = (encoding is None and gzippable and variants["gzip"] is None
+                      and "gzip" in encodings and not ranged)
+        found = Found(chosen, "gzip" if on_the_fly else encoding,
+                      gzippable or any(variants.values()), on_the_fly=on_the_fly)
+        if whole and on_the_fly:
+            return with_gzipped_body(found)
         if whole and chosen.stat.st_size <= SMALL_FILE:
             with open(chosen.real_path, "rb") as stream:
-                body = stream.read()
-        return Found(chosen, encoding, any(variants.values()), body)
+                return replace(found, body=stream.read())
+        return found
 
     def public_file(self, path: str | Path, folder: bool = False) -> PublicFile | None:
         """The file (or folder) at `path` if it exists and its real path is public."""
@@ -166,6 +191,14 @@ class PublicFiles:
                 with open(found.real_path, "rb") as stream:
                     return stream.read()
         return None
+
+
+def with_gzipped_body(found: Found) -> Found:
+    """`found` with its file's bytes gzipped as its body: the same bytes for the same file
+    (no timestamp in the header), so its ETag holds."""
+    with open(found.file.real_path, "rb") as stream:
+        data = stream.read()
+    return replace(found, body=gzip.compress(data, compresslevel=GZIP_LEVEL, mtime=0))
 
 
 def route_path(scope: Scope) -> str:

@@ -7,6 +7,8 @@ from __future__ import annotations
 import re
 from pathlib import PurePosixPath
 
+from avf.build.precompress import COMPRESSIBLE
+
 # Extension → media type. Our own table rather than the system's (`/etc/mime.types`, or
 # nginx's own): those differ between machines, and Debian's lacks `.ics` and `.webmanifest`.
 CONTENT_TYPES = {
@@ -34,6 +36,16 @@ TEXT_TYPES = frozenset(
     if media_type.startswith("text/") or media_type in {
         "application/xml", "application/atom+xml", "application/rss+xml",
         "application/json", "application/manifest+json", "image/svg+xml"})
+
+# Compressed on the fly (gzip), by nginx and by the service alike, when no precompressed
+# sibling lies beside the file — the build writes siblings only from 16 KiB
+# (build/precompress.py says why): the types of the files the build would precompress.
+COMPRESSED_TYPES = frozenset({CONTENT_TYPES[name] for name in COMPRESSIBLE}
+                             | set(FEED_TYPES.values()))
+# nginx's gzip_comp_level. On our pages level 5 is within 0.3 % of level 9's size (level 1:
+# 8 % bigger), ~0.1 ms for a 7 KB page on the 2-core development machine.
+GZIP_LEVEL = 5
+GZIP_MIN_SIZE = 1024  # nginx's gzip_min_length: smaller files fit in one packet anyway
 
 # Cache lifetimes, in seconds.
 IMMUTABLE_MAX_AGE = 365 * 24 * 60 * 60  # 1 year: /theme/<version>/ never changes
@@ -109,6 +121,13 @@ def content_type(path: str) -> str:
     media_type = next((feed for suffix, feed in FEED_TYPES.items() if name.endswith(suffix)),
                       CONTENT_TYPES.get(extension(name), DEFAULT_TYPE))
     return f"{media_type}; charset=utf-8" if media_type in TEXT_TYPES else media_type
+
+
+def compressed_on_the_fly(path: str, size: int) -> bool:
+    """Whether the file at URL path `path`, of `size` bytes, is gzipped when sent without
+    a precompressed sibling (nginx's `gzip_types` and `gzip_min_length`)."""
+    media_type = content_type(path).partition(";")[0]
+    return media_type in COMPRESSED_TYPES and size >= GZIP_MIN_SIZE
 
 
 def cache_control(path: str) -> str:
