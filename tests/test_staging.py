@@ -12,9 +12,11 @@ from pathlib import Path
 
 import pytest
 
-from avf.build import staging
+from avf.build import BuildOptions, pelican_run, staging
+from avf.build import network as network_module
 from avf.build.objects import OBJECTS, store_release
-from tests.conftest import build, post, write_city
+from avf.build.state import BuildState
+from tests.conftest import FIXED_NOW, build, post, write_city
 from tests.test_incremental import small_network, tree
 
 
@@ -45,7 +47,14 @@ def test_output_is_the_same_from_a_stage_in_memory_or_on_the_output_disk(
     (network.parent / "stages").mkdir()
     on_disk = network.parent / "disk"
     build(network, on_disk)
-    assert tree(in_memory) == tree(on_disk)
+    # Pagefind numbers pages in the order their folder lists them (creation order in
+    # memory, a hash order on ext4): its index is the same text, shuffled. That is why a
+    # network build chooses one staging root for all its sites.
+    def without_index(files: dict[str, bytes]) -> dict[str, bytes]:
+        return {path: data for path, data in files.items() if "/pagefind/" not in path}
+
+    assert without_index(tree(in_memory)) == without_index(tree(on_disk))
+    assert any("/pagefind/" in path for path in tree(on_disk))
     for output in (in_memory, on_disk):  # every published file is a link to its object
         page = output / "public" / "lyon" / "index.html"
         assert os.stat(page).st_nlink >= 2
@@ -120,8 +129,8 @@ def test_a_stage_left_by_a_killed_worker_is_swept(
     dead_pid = int(gone.stdout)
     root = staging.staging_root(tmp_path / "out")
     (root / f"lyon-0001-abc-{dead_pid}" / "public").mkdir(parents=True)
-    mine = staging.new_stage(tmp_path / "out", "rennes", "0002-def")
-    assert staging.sweep_stale_stages(tmp_path / "out") == 1
+    mine = staging.new_stage(root, "rennes", "0002-def")
+    assert staging.sweep_stale_stages(root) == 1
     assert stages_of(root) == [mine.name]
 
 
@@ -136,3 +145,60 @@ def test_a_city_that_fails_leaves_no_stage(network: Path,
     done = build(network, network.parent / "out")
     assert {r.slug: r.status for r in done.results} == {"lyon": "failed", "rennes": "failed"}
     assert stages_of(stages / f"avf-stages-{os.getuid()}") == []
+
+
+def test_workers_stage_where_the_calling_process_chose(
+        network: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Pool workers come from a fork server started once, with the environment of that
+    moment: the staging root travels in each task, and a worker uses the task's root
+    whatever its own environment says."""
+    small_network(network)
+    chosen, elsewhere = network.parent / "chosen", network.parent / "elsewhere"
+    chosen.mkdir()
+    elsewhere.mkdir()
+    monkeypatch.setenv(staging.ENVIRONMENT_VARIABLE, str(chosen))
+    output = network.parent / "out"
+    output.mkdir()  # as build_network makes it
+    options = BuildOptions(content_dir=network, output_dir=output, jobs=1, now=FIXED_NOW)
+    plan = network_module._plan(options, BuildState(output))
+    plan.staging_root = staging.staging_root(output)
+    task = network_module._task(options, plan, "lyon")
+    assert task.staging_root == chosen / f"avf-stages-{os.getuid()}"
+
+    monkeypatch.setenv(staging.ENVIRONMENT_VARIABLE, str(elsewhere))  # a stale worker's
+    stages: list[Path] = []
+
+    def watching(stage: Path, *args: object, **kwargs: object) -> None:
+        stages.append(stage)
+        store_release(stage, *args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(pelican_run, "store_release", watching)
+    result = pelican_run.build_site(task)
+    assert result.status == "ok", result.errors
+    assert stages and all(stage.is_relative_to(chosen) for stage in stages)
+
+
+def test_a_failing_index_leaves_the_city_online_and_nothing_stored(
+        network: Path, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """Pages are stored while Pagefind runs: if Pagefind then fails, what was stored goes
+    (objects included), and the release online stays."""
+    small_network(network)
+    output = network.parent / "out"
+    build(network, output)
+    page = output / "public" / "lyon" / "actualites" / "cafe.html"
+    before = page.read_bytes()
+    objects = sorted(p.name for p in (output / OBJECTS).rglob("*") if p.is_file())
+    releases = sorted(p.name for p in (output / ".releases" / "lyon").iterdir())
+    failing = tmp_path / "pagefind"
+    failing.write_text("#!/bin/sh\necho 'Error: plus de place sur le disque' >&2\nexit 1\n")
+    failing.chmod(0o755)
+    monkeypatch.setattr("avf.build.search_index.pagefind_executable", lambda: failing)
+    (network / "lyon" / "posts" / "2026-11-01-cafe.md").write_text(
+        post("Café du vendredi", date="2026-11-01"), encoding="utf-8")
+    done = build(network, output, cities=("lyon",))  # one city: built in this process
+    (lyon,) = done.results
+    assert lyon.status == "failed"
+    assert "plus de place sur le disque" in str(lyon.errors[0]["message"])
+    assert page.read_bytes() == before
+    assert sorted(p.name for p in (output / ".releases" / "lyon").iterdir()) == releases
+    assert sorted(p.name for p in (output / OBJECTS).rglob("*") if p.is_file()) == objects

@@ -28,6 +28,11 @@ class SiteTask:
     precompress: bool = True  # write .gz/.br siblings of its text files
     custom_domains: bool = True  # cities' own domains are used (BuildOptions.custom_domains)
     preview: bool = False  # the editor's preview: no search index, not stored for publishing
+    # Where the site is staged before it is stored (build/staging.py), chosen once per
+    # network build by the calling process: a worker's environment may be older than the
+    # build's, and Pagefind's index depends on the order a folder lists its files, so
+    # every site of one output must be staged on the same kind of filesystem.
+    staging_root: Path | None = None
 
     @property
     def is_portal(self) -> bool:

@@ -23,7 +23,7 @@ from avf.build.publish import (
 )
 from avf.build.report import CityResult, write_report
 from avf.build.runner import SitePool
-from avf.build.staging import sweep_stale_stages
+from avf.build.staging import staging_root, sweep_stale_stages
 from avf.build.state import (
     BuildState,
     CityState,
@@ -78,6 +78,7 @@ class Plan:
     city_prints: dict[str, str]
     city_stats: dict[str, dict[str, tuple[int, int, str]]]
     theme_version: str = ""
+    staging_root: Path | None = None  # build/staging.py, chosen once for every site
 
 
 def build_network(options: BuildOptions,
@@ -89,7 +90,6 @@ def build_network(options: BuildOptions,
     output = options.output_dir
     output.mkdir(parents=True, exist_ok=True)
     with output_lock(output, on_wait):
-        sweep_stale_stages(output)
         state = BuildState(output)
         try:
             return _build_with_state(options, state, started, on_result, on_plan)
@@ -120,6 +120,8 @@ def _build_with_state(options: BuildOptions, state: BuildState, started: float,
 
     # Plan: which cities changed since the last build, what every city shares.
     plan = _plan(options, state)
+    plan.staging_root = staging_root(output)
+    sweep_stale_stages(plan.staging_root)
     theme_static = Path(str(options.base_settings["THEME"])) / "static"
     plan.theme_version = publish_theme(output, theme_static)
     if on_plan:
@@ -270,7 +272,8 @@ def _build_portal(options: BuildOptions, state: BuildState, plan: Plan,
                     settings_file=options.settings_file.resolve(), base_url=options.base_url,
                     network_news=plan.news, cities=cards, now=plan.now,
                     theme_version=plan.theme_version, strict=options.strict,
-                    search=options.search, precompress=options.precompress)
+                    search=options.search, precompress=options.precompress,
+                    staging_root=plan.staging_root)
     portal = next(pool.build([task], expected=1))
     if portal.status == "ok" and portal.release:
         try:
@@ -307,7 +310,8 @@ def _task(options: BuildOptions, plan: Plan, slug: str) -> SiteTask:
                     settings_file=options.settings_file.resolve(), base_url=options.base_url,
                     network_news=plan.news, now=plan.now, theme_version=plan.theme_version,
                     strict=options.strict, search=options.search,
-                    precompress=options.precompress, custom_domains=options.custom_domains)
+                    precompress=options.precompress, custom_domains=options.custom_domains,
+                    staging_root=plan.staging_root)
 
 
 def broadcast_news(network: CityContent, options: BuildOptions) -> list[dict[str, object]]:

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+from collections.abc import Collection
 from pathlib import Path
 
 from avf.build.precompress import ENCODERS, is_compressible, sibling_suffixes, write_sibling
@@ -22,8 +23,8 @@ from avf.build.precompress import ENCODERS, is_compressible, sibling_suffixes, w
 OBJECTS = ".objects"
 
 
-def store_release(stage: Path, release: Path, output_dir: Path,
-                  precompress: bool = True) -> None:
+def store_release(stage: Path, release: Path, output_dir: Path, precompress: bool = True,
+                  *, only: Collection[str] | None = None, leave: Collection[str] = ()) -> None:
     """Make `release` (a new folder on disk) out of hard links to the objects of every file
     of `stage` (build/staging.py), and (unless `precompress` is off) give each compressible
     public file its precompressed siblings (build/precompress.py), themselves links to
@@ -32,16 +33,25 @@ def store_release(stage: Path, release: Path, output_dir: Path,
 
     Only bytes never stored before are written to disk; everything else is a link. A
     stage on the output's own disk gives its new files to the store (a link, no copy).
+    A stage can be stored in parts (paths relative to the stage, of folders or files):
+    everything but `leave`, then `only` those (the search index, which Pagefind writes
+    while the pages are stored).
     """
     objects = output_dir / OBJECTS
     adopt = _same_device(stage, output_dir)
     public = stage / "public"
-    for root, _dirs, files in os.walk(stage):
-        folder = release / os.path.relpath(root, stage)
+    for root, dirs, files in os.walk(stage):
+        relative = os.path.relpath(root, stage)
+        prefix = "" if relative == "." else f"{relative}/"
+        dirs[:] = [name for name in dirs
+                   if _wanted(f"{prefix}{name}", only, leave, folder=True)]
+        folder = release / relative
         folder.mkdir(parents=True, exist_ok=True)
         in_public = Path(root).is_relative_to(public)
         present = set(files)
         for name in files:
+            if not _wanted(f"{prefix}{name}", only, leave, folder=False):
+                continue
             source = os.path.join(root, name)
             with open(source, "rb") as stream:
                 data = stream.read()
@@ -53,6 +63,17 @@ def store_release(stage: Path, release: Path, output_dir: Path,
                 if f"{name}{suffix}" not in present:  # a volunteer's own file: kept
                     write_sibling(data, str(folder / f"{name}{suffix}"),
                                   objects / digest[:2] / f"{digest}{suffix}", suffix)
+
+
+def _wanted(path: str, only: Collection[str] | None, leave: Collection[str],
+            folder: bool) -> bool:
+    """Whether `path` (relative to the stage) is stored, or for a folder walked into."""
+    if path in leave:
+        return False
+    if only is None:
+        return True
+    return any(path == part or path.startswith(f"{part}/")
+               or (folder and part.startswith(f"{path}/")) for part in only)
 
 
 def _same_device(stage: Path, output_dir: Path) -> bool:

@@ -18,10 +18,17 @@ from typing import Any
 from avf.build.city_settings import SiteTask, city_overrides, portal_overrides
 from avf.build.images import CACHE_DIR, ImageCache
 from avf.build.objects import store_release
-from avf.build.publish import PORTAL, discard, new_release, online_release, release_path
+from avf.build.publish import (
+    PORTAL,
+    discard,
+    new_release,
+    online_release,
+    release_path,
+    remove_release,
+)
 from avf.build.report import CityResult
-from avf.build.search_index import SearchIndexError, index_or_reuse
-from avf.build.staging import new_stage
+from avf.build.search_index import BUNDLE, KEY_FILE, SearchIndexError, start_index
+from avf.build.staging import new_stage, staging_root
 from avf.build.templates_cache import FOLDER as TEMPLATE_CACHE
 from avf.build.templates_cache import WORKER_TEMPLATES
 from avf.content import CityContent, load_city, load_network
@@ -88,7 +95,8 @@ def _build(task: SiteTask) -> CityResult:
         release = stage = new_release(task.output_dir, site)
     else:
         release = release_path(task.output_dir, site)
-        stage = new_stage(task.output_dir, site, release.name)
+        stage = new_stage(task.staging_root or staging_root(task.output_dir), site,
+                          release.name)
     try:
         return _build_staged(task, content, warnings, stage, release)
     finally:
@@ -138,22 +146,17 @@ def _build_staged(task: SiteTask, content: CityContent, warnings: list[dict[str,
     indexing = time.perf_counter()
     if task.preview:  # never published: no index, no shared objects
         return CityResult(task.slug, "ok", warnings=warnings, release=str(release))
-    reused = False
     try:
-        if task.search:  # never release/members: member pages stay unindexed
-            previous = online_release(task.output_dir, PORTAL if task.is_portal else task.slug)
-            reused = index_or_reuse(stage, previous, task.theme_version)
+        reused = _index_and_store(task, stage, release)
     except SearchIndexError as error:
-        discard(stage)
+        remove_release(release, task.output_dir)
         return CityResult(task.slug, "failed", warnings=warnings, errors=[
             {"file": f"{task.content_dir.name}/{task.slug}", "line": None,
              "message": str(error)}])
-    search_seconds = round(time.perf_counter() - indexing, 3)
-    try:
-        store_release(stage, release, task.output_dir, precompress=task.precompress)
     except OSError:
-        discard(release)  # a full disk: nothing half-stored stays behind
+        remove_release(release, task.output_dir)  # a full disk: nothing half-stored stays
         raise
+    search_seconds = round(time.perf_counter() - indexing, 3)
     return CityResult(
         task.slug, "ok", pages=_count_pages(release), warnings=warnings,
         search_seconds=search_seconds, search_reused=reused,
@@ -162,6 +165,26 @@ def _build_staged(task: SiteTask, content: CityContent, warnings: list[dict[str,
         expires=_next_change(content, task.now_datetime),
         **_publications(content),
     )
+
+
+def _index_and_store(task: SiteTask, stage: Path, release: Path) -> bool:
+    """Index the stage's public pages (never members/: member pages stay unindexed) and
+    store it as `release`; the pages are stored while Pagefind runs. True when the previous
+    release's index was reused."""
+    if not task.search:
+        store_release(stage, release, task.output_dir, precompress=task.precompress)
+        return False
+    previous = online_release(task.output_dir, PORTAL if task.is_portal else task.slug)
+    pending = start_index(stage, previous, task.theme_version)
+    index = (f"public/{BUNDLE}", KEY_FILE)
+    try:
+        store_release(stage, release, task.output_dir, precompress=task.precompress,
+                      leave=index)
+        reused = pending.finish()
+    finally:
+        pending.stop()
+    store_release(stage, release, task.output_dir, precompress=task.precompress, only=index)
+    return reused
 
 
 def _strict(warnings: list[dict[str, object]]) -> list[dict[str, object]]:

@@ -121,7 +121,7 @@ def retire_city(output_dir: Path, slug: str) -> None:
             link.unlink()
     releases = output_dir / RELEASES / slug
     for release in releases.iterdir() if releases.is_dir() else []:
-        _remove_release(release, output_dir)
+        remove_release(release, output_dir)
     shutil.rmtree(releases, ignore_errors=True)
 
 
@@ -175,7 +175,7 @@ def prune(folder: Path, keep: set[str | None]) -> None:
         return
     for release in folder.iterdir():
         if release.is_dir() and not release.name.startswith(".") and release.name not in keep:
-            _remove_release(release, folder.parents[1])
+            remove_release(release, folder.parents[1])
 
 
 def online_release(output_dir: Path, slug: str) -> Path | None:
@@ -197,8 +197,9 @@ def _release_of(link: Path) -> str | None:
     return parts[3] if len(parts) > 3 and parts[1] == RELEASES else None
 
 
-def _remove_release(release: Path, output_dir: Path) -> None:
-    """Delete a release and the objects no other release shares."""
+def remove_release(release: Path, output_dir: Path) -> None:
+    """Delete a release and the objects no other release shares (a release pruned, or one
+    that failed half-stored)."""
     orphans = release_objects_of(release, output_dir)
     shutil.rmtree(release, ignore_errors=True)
     for orphan in orphans:

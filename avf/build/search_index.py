@@ -63,23 +63,84 @@ def pagefind_executable() -> Path:
 
 def index_site(public: Path) -> None:
     """Index the HTML pages under `public` into `public/pagefind/`."""
-    command = [str(pagefind_executable()), "--site", str(public), "--output-subdir", BUNDLE,
-               "--force-language", LANGUAGE, "--glob", PAGES, "--silent"]
-    try:
-        done = subprocess.run(command, capture_output=True, text=True, timeout=TIMEOUT,
-                              check=False)
-    except (OSError, subprocess.TimeoutExpired) as error:
-        raise SearchIndexError(f"l'index de recherche n'a pas pu être créé : {error}") from error
-    if done.returncode != 0:
-        detail = (done.stderr or done.stdout).strip().splitlines()[-1:] or ["?"]
-        raise SearchIndexError(f"l'index de recherche n'a pas pu être créé : {detail[0]}")
-    for name in UNUSED_FILES:
-        (public / BUNDLE / name).unlink(missing_ok=True)
+    _Pagefind(public).wait()
+
+
+class _Pagefind:
+    """Pagefind indexing one site, started at once and waited for later: the worker stores
+    the site's pages meanwhile (Pagefind runs on the other core)."""
+
+    def __init__(self, public: Path):
+        self.public = public
+        command = [str(pagefind_executable()), "--site", str(public), "--output-subdir",
+                   BUNDLE, "--force-language", LANGUAGE, "--glob", PAGES, "--silent"]
+        try:
+            self.process = subprocess.Popen(command, stdout=subprocess.PIPE,
+                                            stderr=subprocess.PIPE, text=True)
+        except OSError as error:
+            raise SearchIndexError(f"l'index de recherche n'a pas pu être créé : {error}"
+                                   ) from error
+
+    def wait(self) -> None:
+        try:
+            out, err = self.process.communicate(timeout=TIMEOUT)
+        except subprocess.TimeoutExpired as error:
+            self.stop()
+            raise SearchIndexError(f"l'index de recherche n'a pas pu être créé : {error}"
+                                   ) from error
+        if self.process.returncode != 0:
+            detail = (err or out).strip().splitlines()[-1:] or ["?"]
+            raise SearchIndexError(f"l'index de recherche n'a pas pu être créé : {detail[0]}")
+        for name in UNUSED_FILES:
+            (self.public / BUNDLE / name).unlink(missing_ok=True)
+
+    def stop(self) -> None:
+        if self.process.poll() is None:
+            self.process.kill()
+            self.process.communicate()
+
+
+class PendingIndex:
+    """A site's search index on its way (see `start_index`): `finish()` waits for it and
+    says whether the previous one was reused; `stop()` (always safe) ends Pagefind if it
+    still runs, after a failure elsewhere."""
+
+    def __init__(self, release: Path, keys: tuple[str, str], theme_version: str,
+                 pagefind: _Pagefind | None):
+        self.release, self.keys, self.theme_version = release, keys, theme_version
+        self.pagefind = pagefind
+
+    def finish(self) -> bool:
+        if self.pagefind is None:
+            return True
+        self.pagefind.wait()
+        normalised, exact = self.keys
+        public = self.release / "public"
+        names_theme = bool(self.theme_version) and _index_mentions(
+            public / BUNDLE, f"/theme/{self.theme_version}".encode())
+        key = f"exact {exact}" if names_theme else f"normalised {normalised}"
+        (self.release / KEY_FILE).write_text(key + "\n", encoding="ascii")
+        return False
+
+    def stop(self) -> None:
+        if self.pagefind is not None:
+            self.pagefind.stop()
 
 
 def index_or_reuse(release: Path, previous: Path | None, theme_version: str) -> bool:
-    """Give `release/public` its index: the one of `previous` (the release online until now)
-    when the pages Pagefind reads are the same, else a new one. True when reused.
+    """Give `release/public` its index (see `start_index`) and wait for it; True when the
+    previous one was reused."""
+    pending = start_index(release, previous, theme_version)
+    try:
+        return pending.finish()
+    finally:
+        pending.stop()
+
+
+def start_index(release: Path, previous: Path | None, theme_version: str) -> PendingIndex:
+    """Start giving `release/public` its index: the one of `previous` (the release online
+    until now) when the pages Pagefind reads are the same, else a new one, which Pagefind
+    makes while the caller goes on (nothing may change the pages meanwhile).
 
     The key is a hash of every page the glob can reach (path and bytes), Pagefind's
     version and our options, with the theme's versioned URL (`/theme/<version>`) written
@@ -94,13 +155,8 @@ def index_or_reuse(release: Path, previous: Path | None, theme_version: str) -> 
                                                           f"exact {exact}"}):
         (release / KEY_FILE).write_text((previous / KEY_FILE).read_text(encoding="ascii"),
                                         encoding="ascii")
-        return True
-    index_site(public)
-    names_theme = bool(theme_version) and _index_mentions(public / BUNDLE,
-                                                          f"/theme/{theme_version}".encode())
-    key = f"exact {exact}" if names_theme else f"normalised {normalised}"
-    (release / KEY_FILE).write_text(key + "\n", encoding="ascii")
-    return False
+        return PendingIndex(release, (normalised, exact), theme_version, None)
+    return PendingIndex(release, (normalised, exact), theme_version, _Pagefind(public))
 
 
 def _page_digests(public: Path, theme_version: str) -> tuple[str, str]:

@@ -1,8 +1,9 @@
 """Where a site is written before it is stored: a private folder in memory.
 
 Creating files and folders is the slowest thing a build does on a disk. Measured on the
-2-core benchmark machine (ext4): ~0.1–0.6 ms to create a file and ~0.45 ms a folder, against
-14 µs and 4 µs in memory (tmpfs); linking an existing file costs 7 µs on either. Most of a
+2-core benchmark machine (ext4): ~45 µs to create a file and ~30 µs a folder when the disk
+is quiet, up to 0.6 ms and 0.45 ms while it is busy, against 14 µs and 4 µs in memory
+(tmpfs); linking an existing file costs 7 µs on either. Most of a
 rebuilt city's files already exist as objects (photos, calendars, its search index, and
 every page but a few when one post changed), and Pagefind writes and rereads dozens of
 files per site. So Pelican and Pagefind write each site into a *stage* in memory, and
@@ -11,7 +12,10 @@ creating on disk only the files whose bytes are new.
 
 The stage lives under `$AVF_STAGING_DIR` when set, else `/dev/shm` (Linux's memory
 folder) when it can be used, else `OUT/.staging` on the output's own disk (where storing
-adopts each new file with a link instead of copying it). Member-only pages pass through
+adopts each new file with a link instead of copying it). The calling process chooses it
+once per network build and hands it to the workers (`SiteTask.staging_root`): Pagefind's
+index depends on the order a folder lists its files (creation order in memory, a hash order
+on ext4), so the sites of one output are always staged alike. Member-only pages pass through
 it, so its folder is created private (0700) and must be ours: a folder planted by another
 user, or a link, is never written into. A stage is removed once stored or discarded;
 one left behind by a killed worker is swept at the next network build.
@@ -29,9 +33,10 @@ ENVIRONMENT_VARIABLE = "AVF_STAGING_DIR"
 ON_DISK = ".staging"  # beside the releases, when no memory folder can be used
 
 
-def new_stage(output_dir: Path, slug: str, release_id: str) -> Path:
-    """An empty stage for one site's release, with its `public/` and `members/`."""
-    stage = staging_root(output_dir) / f"{slug}-{release_id}-{os.getpid()}"
+def new_stage(root: Path, slug: str, release_id: str) -> Path:
+    """An empty stage for one site's release, with its `public/` and `members/`, in `root`
+    (from `staging_root`)."""
+    stage = root / f"{slug}-{release_id}-{os.getpid()}"
     (stage / "public").mkdir(parents=True)
     (stage / "members").mkdir()
     return stage
@@ -56,9 +61,9 @@ def staging_root(output_dir: Path) -> Path:
     return folder
 
 
-def sweep_stale_stages(output_dir: Path) -> int:
-    """Remove the stages whose worker is gone (killed mid-build); return how many."""
-    root = staging_root(output_dir)
+def sweep_stale_stages(root: Path) -> int:
+    """Remove the stages of `root` whose worker is gone (killed mid-build); return how
+    many."""
     removed = 0
     for entry in root.iterdir():
         pid = entry.name.rpartition("-")[2]
