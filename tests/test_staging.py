@@ -202,3 +202,28 @@ def test_a_failing_index_leaves_the_city_online_and_nothing_stored(
     assert page.read_bytes() == before
     assert sorted(p.name for p in (output / ".releases" / "lyon").iterdir()) == releases
     assert sorted(p.name for p in (output / OBJECTS).rglob("*") if p.is_file()) == objects
+
+
+def test_a_failing_index_takes_its_new_objects_away_from_a_stage_on_the_output_disk(
+        network: Path, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """On the output's own disk, stored files are the stage's, adopted: while the stage
+    is still there, each new object has one link more than the release and the store
+    (stage, object, release), so the release must go after its stage, or its new objects
+    would outlive it."""
+    monkeypatch.delenv(staging.ENVIRONMENT_VARIABLE, raising=False)
+    monkeypatch.setattr(staging, "MEMORY_FOLDER", tmp_path / "no-memory-folder")
+    small_network(network)
+    output = network.parent / "out"
+    build(network, output)
+    assert (output / staging.ON_DISK).is_dir()
+    objects = sorted(p.name for p in (output / OBJECTS).rglob("*") if p.is_file())
+    failing = tmp_path / "pagefind"
+    failing.write_text("#!/bin/sh\necho 'Error: index impossible' >&2\nexit 1\n")
+    failing.chmod(0o755)
+    monkeypatch.setattr("avf.build.search_index.pagefind_executable", lambda: failing)
+    (network / "lyon" / "posts" / "2026-11-01-cafe.md").write_text(
+        post("Café du vendredi", date="2026-11-01"), encoding="utf-8")
+    (lyon,) = build(network, output, cities=("lyon",)).results
+    assert lyon.status == "failed"
+    assert sorted(p.name for p in (output / OBJECTS).rglob("*") if p.is_file()) == objects
+    assert stages_of(output / staging.ON_DISK) == []

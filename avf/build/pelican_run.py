@@ -149,12 +149,12 @@ def _build_staged(task: SiteTask, content: CityContent, warnings: list[dict[str,
     try:
         reused = _index_and_store(task, stage, release)
     except SearchIndexError as error:
-        remove_release(release, task.output_dir)
+        _abandon(stage, release, task.output_dir)
         return CityResult(task.slug, "failed", warnings=warnings, errors=[
             {"file": f"{task.content_dir.name}/{task.slug}", "line": None,
              "message": str(error)}])
     except OSError:
-        remove_release(release, task.output_dir)  # a full disk: nothing half-stored stays
+        _abandon(stage, release, task.output_dir)  # a full disk: nothing half-stored stays
         raise
     search_seconds = round(time.perf_counter() - indexing, 3)
     return CityResult(
@@ -165,6 +165,14 @@ def _build_staged(task: SiteTask, content: CityContent, warnings: list[dict[str,
         expires=_next_change(content, task.now_datetime),
         **_publications(content),
     )
+
+
+def _abandon(stage: Path, release: Path, output_dir: Path) -> None:
+    """Remove a release that failed half-stored, with the objects only it made. Its stage
+    goes first: on the output's disk, stored files are the stage's own (adopted), and an
+    object still linked from the stage would look shared, and stay."""
+    discard(stage)
+    remove_release(release, output_dir)
 
 
 def _index_and_store(task: SiteTask, stage: Path, release: Path) -> bool:
