@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from avf.build import BuildOptions, pelican_run, staging
+from avf.build import BuildOptions, pelican_run, search_index, staging
 from avf.build import network as network_module
 from avf.build.objects import OBJECTS, store_release
 from avf.build.state import BuildState
@@ -227,3 +227,24 @@ def test_a_failing_index_takes_its_new_objects_away_from_a_stage_on_the_output_d
     assert lyon.status == "failed"
     assert sorted(p.name for p in (output / OBJECTS).rglob("*") if p.is_file()) == objects
     assert stages_of(output / staging.ON_DISK) == []
+
+
+def test_stopping_an_index_whose_pagefind_has_ended_closes_its_pipes(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Storing the pages can fail (a full disk) after Pagefind has finished: `stop()` must
+    then still read and close its output pipes, or a worker keeps two descriptors per
+    failure until the garbage collector closes them (with a ResourceWarning)."""
+    quick = tmp_path / "pagefind"
+    quick.write_text("#!/bin/sh\nexit 0\n")
+    quick.chmod(0o755)
+    monkeypatch.setattr("avf.build.search_index.pagefind_executable", lambda: quick)
+    stage = tmp_path / "stage"
+    (stage / "public").mkdir(parents=True)
+    (stage / "public" / "index.html").write_text("<p>Bienvenue</p>", encoding="utf-8")
+    descriptors = len(os.listdir("/proc/self/fd"))
+    pending = search_index.start_index(stage, None, "")
+    assert pending.pagefind is not None
+    pending.pagefind.process.wait()  # ended, its pipes not read yet
+    pending.stop()
+    assert len(os.listdir("/proc/self/fd")) == descriptors
+    pending.stop()  # always safe, again

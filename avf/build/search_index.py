@@ -95,9 +95,10 @@ class _Pagefind:
             (self.public / BUNDLE / name).unlink(missing_ok=True)
 
     def stop(self) -> None:
+        """End Pagefind if it still runs, and close its pipes (also when it ended unread)."""
         if self.process.poll() is None:
             self.process.kill()
-            self.process.communicate()
+        self.process.communicate()
 
 
 class PendingIndex:
