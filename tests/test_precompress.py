@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import gzip
 import os
+import subprocess
+import sys
 from pathlib import Path
 
 import brotli
@@ -211,3 +213,31 @@ def test_the_service_sends_the_siblings(tmp_path: Path, network: Path, output: P
                 assert response.headers["content-encoding"] == encoding
                 assert b"".join(response.iter_raw()) == \
                     big.with_name(big.name + sibling).read_bytes()
+
+
+def test_a_sibling_cut_short_by_a_full_disk_never_becomes_an_object(tmp_path: Path) -> None:
+    """A write to a full disk may write part of the bytes and return: a sibling cut short
+    and adopted as `<sha256>.gz` would be linked into every later release of that file.
+    The kernel's file size limit (RLIMIT_FSIZE) makes the same short write, in a child."""
+    target = tmp_path / "objects" / "ab" / "original-hash.gz"
+    target.parent.mkdir(parents=True)
+    sibling = tmp_path / "release" / "liste.json.gz"
+    sibling.parent.mkdir()
+    child = subprocess.run([sys.executable, "-c", """
+import os, random, resource, signal, sys
+from pathlib import Path
+from avf.build.precompress import write_sibling
+signal.signal(signal.SIGXFSZ, signal.SIG_IGN)  # over the limit: EFBIG, not death
+random.seed(7)
+data = ''.join(random.choice('abcdefghij ') for _ in range(64 * 1024)).encode()
+resource.setrlimit(resource.RLIMIT_FSIZE, (8192, resource.RLIM_INFINITY))
+try:
+    write_sibling(data, sys.argv[1], Path(sys.argv[2]), '.gz')
+except OSError as error:
+    print('refused', error.errno)
+else:
+    print('written')
+""", str(sibling), str(target)], capture_output=True, text=True)
+    assert child.returncode == 0, child.stderr
+    assert child.stdout.startswith("refused"), child.stdout
+    assert not target.exists()

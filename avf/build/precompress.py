@@ -89,12 +89,11 @@ def write_sibling(data: bytes, sibling: str, target: Path, suffix: str) -> None:
         packed = ENCODERS[suffix](data)
         if len(packed) >= len(data):
             return
-        # Read-only from the start: objects are shared, never edited in place.
+        # Read-only from the start: objects are shared, never edited in place. Written
+        # whole or not at all (a full disk may take part of one `write`): never adopted cut.
         descriptor = os.open(sibling, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o444)
-        try:
-            os.write(descriptor, packed)
-        finally:
-            os.close(descriptor)
+        with os.fdopen(descriptor, "wb") as stream:
+            stream.write(packed)
         try:
             os.link(sibling, target)
             return
