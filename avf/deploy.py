@@ -19,6 +19,7 @@ from avf.service.members import ACCEL_PREFIX
 
 TEMPLATE = PROJECT_ROOT / "deploy" / "nginx" / "avf.conf"
 DOMAIN_TEMPLATE = PROJECT_ROOT / "deploy" / "nginx" / "avf-domain.conf"
+SERVER_TEMPLATE = PROJECT_ROOT / "deploy" / "nginx" / "avf-server.conf"  # in each server
 BROTLI_ON = "brotli_static on;  # module: Debian's libnginx-mod-http-brotli-static"
 BROTLI_OFF = "# brotli_static on;  (install libnginx-mod-http-brotli-static, add --brotli)"
 # Values pasted into the configuration: no spaces, quotes, braces or semicolons, so a
@@ -69,6 +70,8 @@ def nginx_config(output_dir: Path, upstream: str, server_names: list[str],
         "SECURITY_HEADERS": _security_headers(),
         "FEED_LOCATIONS": _feed_locations(),
     }
+    server_defaults = SERVER_TEMPLATE.read_text(encoding="utf-8").rstrip("\n")
+    values["SERVER_DEFAULTS"] = _fill(server_defaults, values)
     servers = [_fill(DOMAIN_TEMPLATE.read_text(encoding="utf-8"),
                      {**values, "CITY": slug, "DOMAIN": domain})
                for slug, domain in domains.items()]

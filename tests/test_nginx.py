@@ -59,9 +59,17 @@ http {{
     fastcgi_temp_path {prefix}/fastcgi;
     uwsgi_temp_path {prefix}/uwsgi;
     scgi_temp_path {prefix}/scgi;
+    {stock}
     include {prefix}/avf.conf;
 }}
 """
+# What Debian's own /etc/nginx/nginx.conf sets in `http { }` before it includes
+# sites-enabled/, where docs/deploy.md puts our file: ours must add to it, never repeat it
+# (a directive given twice in one block fails `nginx -t`).
+DEBIAN_MIME_TYPES = Path("/etc/nginx/mime.types")
+DEBIAN_HTTP = "\n    ".join([
+    *([f"include {DEBIAN_MIME_TYPES};"] if DEBIAN_MIME_TYPES.exists() else []),
+    "default_type application/octet-stream;", "gzip on;"])
 
 
 @pytest.fixture(scope="module")
@@ -136,7 +144,7 @@ def nginx(site: Path, nginx_binary: str, service_port: int,
         prefix=prefix,
         # As root (CI containers), workers would become `nobody`, who cannot read the
         # test's private temporary folders.
-        user="user root;" if os.geteuid() == 0 else "",
+        user="user root;" if os.geteuid() == 0 else "", stock=DEBIAN_HTTP,
         brotli=f"load_module {BROTLI_MODULE};" if brotli else ""))
     command = [nginx_binary, "-p", str(prefix), "-c", str(prefix / "nginx.conf"), "-e", "stderr"]
     checked = subprocess.run([*command, "-t"], capture_output=True, text=True, timeout=30)
