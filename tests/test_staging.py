@@ -248,3 +248,18 @@ def test_stopping_an_index_whose_pagefind_has_ended_closes_its_pipes(
     pending.stop()
     assert len(os.listdir("/proc/self/fd")) == descriptors
     pending.stop()  # always safe, again
+
+
+def test_a_stage_folder_in_a_folder_others_may_rename_in_is_never_used(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Member pages pass through the stage: in a folder anyone may write to without the
+    sticky bit (as /tmp and /dev/shm have), another user could rename our private folder
+    away after it was checked and put a link in its place."""
+    open_to_all = tmp_path / "open"
+    open_to_all.mkdir()
+    os.chmod(open_to_all, 0o777)
+    monkeypatch.setenv(staging.ENVIRONMENT_VARIABLE, str(open_to_all))
+    with pytest.raises(OSError, match="AVF_STAGING_DIR"):
+        staging.staging_root(tmp_path / "out")
+    os.chmod(open_to_all, 0o1777)  # sticky: only the owner of an entry may rename it
+    assert staging.staging_root(tmp_path / "out") == open_to_all / f"avf-stages-{os.getuid()}"

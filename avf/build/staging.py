@@ -16,9 +16,10 @@ adopts each new file with a link instead of copying it). The calling process cho
 once per network build and hands it to the workers (`SiteTask.staging_root`): Pagefind's
 index depends on the order a folder lists its files (creation order in memory, a hash order
 on ext4), so the sites of one output are always staged alike. Member-only pages pass through
-it, so its folder is created private (0700) and must be ours: a folder planted by another
-user, or a link, is never written into. A stage is removed once stored or discarded;
-one left behind by a killed worker is swept at the next network build.
+it, so its folder is created private (0700) and must be ours, in a folder nobody else can
+rename it in: a folder planted by another user, or a link, is never written into. A stage
+is removed once stored or discarded; one left behind by a killed worker is swept at the
+next network build.
 """
 
 from __future__ import annotations
@@ -79,14 +80,20 @@ def _owner_name() -> str:
 
 def _private_folder(folder: Path) -> Path | None:
     """`folder`, created 0700 if missing; None unless it is a real folder of ours that
-    nobody else can read."""
+    nobody else can read, in a folder where nobody else can rename it (and put a link in
+    its place once it was checked): one of ours or root's, not writable by all unless
+    sticky (as /dev/shm and /tmp are)."""
     try:
         folder.mkdir(mode=0o700, parents=True, exist_ok=True)
         status = os.lstat(folder)
+        parent = os.stat(folder.parent)
     except OSError:
         return None
     if (not stat.S_ISDIR(status.st_mode) or status.st_uid != os.getuid()
             or status.st_mode & 0o077):
+        return None
+    if parent.st_uid not in (0, os.getuid()) or (
+            parent.st_mode & stat.S_IWOTH and not parent.st_mode & stat.S_ISVTX):
         return None
     return folder
 
