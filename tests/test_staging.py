@@ -15,6 +15,7 @@ import pytest
 from avf.build import BuildOptions, pelican_run, search_index, staging
 from avf.build import network as network_module
 from avf.build.objects import OBJECTS, store_release
+from avf.build.report import CityResult
 from avf.build.state import BuildState
 from tests.conftest import FIXED_NOW, build, post, write_city
 from tests.test_incremental import small_network, tree
@@ -187,21 +188,34 @@ def test_a_failing_index_leaves_the_city_online_and_nothing_stored(
     build(network, output)
     page = output / "public" / "lyon" / "actualites" / "cafe.html"
     before = page.read_bytes()
-    objects = sorted(p.name for p in (output / OBJECTS).rglob("*") if p.is_file())
+    objects = stored_objects(output)
     releases = sorted(p.name for p in (output / ".releases" / "lyon").iterdir())
-    failing = tmp_path / "pagefind"
-    failing.write_text("#!/bin/sh\necho 'Error: plus de place sur le disque' >&2\nexit 1\n")
-    failing.chmod(0o755)
-    monkeypatch.setattr("avf.build.search_index.pagefind_executable", lambda: failing)
-    (network / "lyon" / "posts" / "2026-11-01-cafe.md").write_text(
-        post("Café du vendredi", date="2026-11-01"), encoding="utf-8")
-    done = build(network, output, cities=("lyon",))  # one city: built in this process
-    (lyon,) = done.results
+    lyon = rebuild_lyon_with_a_failing_pagefind(network, output, tmp_path, monkeypatch,
+                                                "plus de place sur le disque")
     assert lyon.status == "failed"
     assert "plus de place sur le disque" in str(lyon.errors[0]["message"])
     assert page.read_bytes() == before
     assert sorted(p.name for p in (output / ".releases" / "lyon").iterdir()) == releases
-    assert sorted(p.name for p in (output / OBJECTS).rglob("*") if p.is_file()) == objects
+    assert stored_objects(output) == objects
+
+
+def stored_objects(output: Path) -> list[str]:
+    return sorted(p.name for p in (output / OBJECTS).rglob("*") if p.is_file())
+
+
+def rebuild_lyon_with_a_failing_pagefind(network: Path, output: Path, tmp_path: Path,
+                                         monkeypatch: pytest.MonkeyPatch,
+                                         error: str) -> CityResult:
+    """Change a post of Lyon and rebuild Lyon alone (in this process) with a Pagefind that
+    fails — a real process exiting 1 with `error`."""
+    failing = tmp_path / "pagefind"
+    failing.write_text(f"#!/bin/sh\necho 'Error: {error}' >&2\nexit 1\n")
+    failing.chmod(0o755)
+    monkeypatch.setattr("avf.build.search_index.pagefind_executable", lambda: failing)
+    (network / "lyon" / "posts" / "2026-11-01-cafe.md").write_text(
+        post("Café du vendredi", date="2026-11-01"), encoding="utf-8")
+    (lyon,) = build(network, output, cities=("lyon",)).results
+    return lyon
 
 
 def test_a_failing_index_takes_its_new_objects_away_from_a_stage_on_the_output_disk(
@@ -216,16 +230,11 @@ def test_a_failing_index_takes_its_new_objects_away_from_a_stage_on_the_output_d
     output = network.parent / "out"
     build(network, output)
     assert (output / staging.ON_DISK).is_dir()
-    objects = sorted(p.name for p in (output / OBJECTS).rglob("*") if p.is_file())
-    failing = tmp_path / "pagefind"
-    failing.write_text("#!/bin/sh\necho 'Error: index impossible' >&2\nexit 1\n")
-    failing.chmod(0o755)
-    monkeypatch.setattr("avf.build.search_index.pagefind_executable", lambda: failing)
-    (network / "lyon" / "posts" / "2026-11-01-cafe.md").write_text(
-        post("Café du vendredi", date="2026-11-01"), encoding="utf-8")
-    (lyon,) = build(network, output, cities=("lyon",)).results
+    objects = stored_objects(output)
+    lyon = rebuild_lyon_with_a_failing_pagefind(network, output, tmp_path, monkeypatch,
+                                                "index impossible")
     assert lyon.status == "failed"
-    assert sorted(p.name for p in (output / OBJECTS).rglob("*") if p.is_file()) == objects
+    assert stored_objects(output) == objects
     assert stages_of(output / staging.ON_DISK) == []
 
 
