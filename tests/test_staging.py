@@ -14,6 +14,7 @@ import pytest
 
 from avf.build import BuildOptions, pelican_run, search_index, staging
 from avf.build import network as network_module
+from avf.build import objects as objects_module
 from avf.build.objects import OBJECTS, store_release
 from avf.build.report import CityResult
 from avf.build.state import BuildState
@@ -272,3 +273,49 @@ def test_a_stage_folder_in_a_folder_others_may_rename_in_is_never_used(
         staging.staging_root(tmp_path / "out")
     os.chmod(open_to_all, 0o1777)  # sticky: only the owner of an entry may rename it
     assert staging.staging_root(tmp_path / "out") == open_to_all / f"avf-stages-{os.getuid()}"
+
+
+def test_a_nearly_full_memory_folder_is_not_used(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A full memory folder would fail every city: below the free room a build needs, the
+    stage goes on the output's disk (the real free room of /dev/shm, a raised bar)."""
+    monkeypatch.delenv(staging.ENVIRONMENT_VARIABLE, raising=False)
+    if not staging.MEMORY_FOLDER.is_dir():
+        pytest.skip("no /dev/shm here")
+    free = os.statvfs(staging.MEMORY_FOLDER).f_bavail * os.statvfs(
+        staging.MEMORY_FOLDER).f_frsize
+    monkeypatch.setattr(staging, "MEMORY_MIN_FREE", free + 1024 ** 3)
+    assert staging.staging_root(tmp_path / "out") == tmp_path / "out" / staging.ON_DISK
+    monkeypatch.setattr(staging, "MEMORY_MIN_FREE", 1)
+    assert staging.staging_root(tmp_path / "out").is_relative_to(staging.MEMORY_FOLDER)
+
+
+def test_an_object_pruned_while_a_site_links_it_is_stored_again(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The main process prunes another site's old release (and the objects only it used)
+    while a worker stores the same bytes: the object vanishes between the worker's look
+    and its link. The file is stored again instead of failing the site."""
+    output = tmp_path / "out"
+    output.mkdir()
+    for name, page in (("first", b"<p>pareil</p>"), ("second", b"<p>pareil</p>")):
+        stage = tmp_path / name
+        (stage / "public").mkdir(parents=True)
+        (stage / "public" / "page.html").write_bytes(page)
+    store_release(tmp_path / "first", output / "r1", output, precompress=False)
+    (stored,) = [p for p in (output / OBJECTS).rglob("*") if p.is_file()]
+    real_link = objects_module._link
+    pruned: list[Path] = []
+
+    def pruned_first(target: Path, path: str) -> None:
+        if not pruned:  # the prune lands between `target.exists()` and the link
+            (output / "r1" / "public" / "page.html").unlink()
+            target.unlink()
+            pruned.append(target)
+        real_link(target, path)
+
+    monkeypatch.setattr(objects_module, "_link", pruned_first)
+    store_release(tmp_path / "second", output / "r2", output, precompress=False)
+    page = output / "r2" / "public" / "page.html"
+    assert pruned == [stored]
+    assert page.read_bytes() == b"<p>pareil</p>"
+    assert stored.is_file() and os.path.samefile(stored, page)

@@ -82,18 +82,31 @@ def _same_device(stage: Path, output_dir: Path) -> bool:
 
 def _store(source: str, data: bytes, target: Path, path: str, adopt: bool) -> None:
     """Make `path` a hard link to the object `target`, storing `data` as that object if it
-    is new: by adopting `source` itself (same disk) or by writing it at `path`."""
-    if not target.exists():
-        if adopt and os.stat(source).st_nlink > 1:
-            adopt = False  # linked from elsewhere: never adopt it, store a copy of its own
-        if adopt:
-            stored = _adopt(source, target)
-        else:
-            _write_new(path, data)
-            stored = _adopt(path, target)
-        if stored and not adopt:
-            return  # written at `path` and adopted: it is the object already
-    _link(target, path)
+    is new: by adopting `source` itself (same disk) or by writing it at `path`.
+
+    An object can vanish between looking and linking: the main process prunes an old
+    release of another site with the objects only it used, and this site may have made
+    the same bytes meanwhile. Then it is stored again, instead of failing the site."""
+    if adopt and os.stat(source).st_nlink > 1:
+        adopt = False  # linked from elsewhere: never adopt it, store a copy of its own
+    for _attempt in range(3):
+        if not target.exists():
+            if os.path.lexists(path):  # written by an attempt whose object was taken
+                if _adopt(path, target):
+                    return
+            elif adopt:
+                _adopt(source, target)
+            else:
+                _write_new(path, data)
+                if _adopt(path, target):
+                    return  # written at `path` and adopted: it is the object already
+        try:
+            _link(target, path)
+            return
+        except FileNotFoundError:
+            continue  # pruned meanwhile: store it again
+    raise FileNotFoundError(f"l'objet {target.name} disparaît sans cesse pendant l'écriture "
+                            f"de {path}")
 
 
 def _adopt(path: str, target: Path) -> bool:

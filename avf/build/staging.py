@@ -11,9 +11,10 @@ files per site. So Pelican and Pagefind write each site into a *stage* in memory
 creating on disk only the files whose bytes are new.
 
 The stage lives under `$AVF_STAGING_DIR` when set, else `/dev/shm` (Linux's memory
-folder) when it can be used, else `OUT/.staging` on the output's own disk (where storing
-adopts each new file with a link instead of copying it). The calling process chooses it
-once per network build and hands it to the workers (`SiteTask.staging_root`): Pagefind's
+folder) when it can be used and has 256 MiB free, else `OUT/.staging` on the output's own
+disk (where storing adopts each new file with a link instead of copying it). The calling
+process chooses it once per network build and hands it to the workers
+(`SiteTask.staging_root`): Pagefind's
 index depends on the order a folder lists its files (creation order in memory, a hash order
 on ext4), so the sites of one output are always staged alike. Member-only pages pass through
 it, so its folder is created private (0700) and must be ours, in a folder nobody else can
@@ -32,6 +33,9 @@ from pathlib import Path
 MEMORY_FOLDER = Path("/dev/shm")
 ENVIRONMENT_VARIABLE = "AVF_STAGING_DIR"
 ON_DISK = ".staging"  # beside the releases, when no memory folder can be used
+# Below this much free room in the memory folder, a build stages on disk instead: a city's
+# stage is a few MB (two workers, a portal), and a full memory folder would fail every city.
+MEMORY_MIN_FREE = 256 * 1024 * 1024
 
 
 def new_stage(root: Path, slug: str, release_id: str) -> Path:
@@ -52,7 +56,8 @@ def staging_root(output_dir: Path) -> Path:
             raise OSError(f"{ENVIRONMENT_VARIABLE}={configured} ne peut pas servir aux "
                           "constructions (dossier absent, partagé ou non modifiable)")
         return folder
-    if MEMORY_FOLDER.is_dir() and os.access(MEMORY_FOLDER, os.W_OK | os.X_OK):
+    if (MEMORY_FOLDER.is_dir() and os.access(MEMORY_FOLDER, os.W_OK | os.X_OK)
+            and _free_bytes(MEMORY_FOLDER) >= MEMORY_MIN_FREE):
         folder = _private_folder(MEMORY_FOLDER / _owner_name())
         if folder is not None:
             return folder
@@ -96,6 +101,11 @@ def _private_folder(folder: Path) -> Path | None:
             parent.st_mode & stat.S_IWOTH and not parent.st_mode & stat.S_ISVTX):
         return None
     return folder
+
+
+def _free_bytes(folder: Path) -> int:
+    status = os.statvfs(folder)
+    return status.f_bavail * status.f_frsize
 
 
 def _is_running(pid: int) -> bool:
