@@ -286,3 +286,31 @@ def tree(output: Path) -> dict[str, bytes]:
 
     return {path: data for path, data in published(output).items()
             if not path.startswith("public/theme/")}
+
+
+def test_a_reused_index_follows_the_precompression_setting(network: Path,
+                                                            tmp_path: Path) -> None:
+    """A reused index is linked from the previous release, siblings included: turning
+    precompression off drops the siblings of its big files, turning it back on brings them
+    back — each time equal to a cold build with that setting."""
+    from tests.test_incremental import small_network
+
+    small_network(network)
+
+    def run(output: Path, precompress: bool) -> dict[str, bool]:
+        done = build_network(BuildOptions(content_dir=network, output_dir=output, jobs=2,
+                                          site_url=TEST_SITE_URL, now=FIXED_NOW,
+                                          precompress=precompress))
+        assert done.ok, [(r.slug, r.errors) for r in done.failed]
+        return {result.slug: result.search_reused for result in done.results}
+
+    output = tmp_path / "out"
+    run(output, precompress=True)
+    script = output / "public" / "lyon" / "pagefind" / "pagefind-ui.js"
+    assert script.with_name("pagefind-ui.js.gz").is_file()
+    for precompress in (False, True):
+        assert all(run(output, precompress).values())  # every city rebuilt, index reused
+        assert script.with_name("pagefind-ui.js.gz").is_file() is precompress
+        cold = tmp_path / f"cold-{precompress}"
+        run(cold, precompress)
+        assert tree(output) == tree(cold)

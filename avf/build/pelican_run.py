@@ -27,7 +27,13 @@ from avf.build.publish import (
     remove_release,
 )
 from avf.build.report import CityResult
-from avf.build.search_index import BUNDLE, KEY_FILE, SearchIndexError, start_index
+from avf.build.search_index import (
+    BUNDLE,
+    KEY_FILE,
+    SearchIndexError,
+    link_index,
+    start_index,
+)
 from avf.build.staging import new_stage, staging_root
 from avf.build.templates_cache import FOLDER as TEMPLATE_CACHE
 from avf.build.templates_cache import WORKER_TEMPLATES
@@ -191,6 +197,8 @@ def _index_and_store(task: SiteTask, stage: Path, release: Path) -> bool:
         reused = pending.finish()
     finally:
         pending.stop()
+    if pending.reused_from is not None:  # the same pages: the previous index, linked
+        link_index(pending.reused_from, release, task.output_dir, task.precompress)
     store_release(stage, release, task.output_dir, precompress=task.precompress, only=index)
     return reused
 

@@ -17,17 +17,21 @@ every city) reuses the previous release's index instead of running Pagefind agai
 
 from __future__ import annotations
 
-import errno
 import gzip
 import hashlib
 import os
-import shutil
 import subprocess
 from functools import cache
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 
-from avf.build.precompress import ENCODERS
+from avf.build.objects import OBJECTS
+from avf.build.precompress import (
+    ENCODERS,
+    is_compressible,
+    sibling_suffixes,
+    write_sibling,
+)
 
 BUNDLE = "pagefind"  # folder of the index inside a site, and its URL path
 LANGUAGE = "fr"  # every page is `<html lang="fr">`; forcing it keeps one index per site
@@ -107,9 +111,11 @@ class PendingIndex:
     still runs, after a failure elsewhere."""
 
     def __init__(self, release: Path, keys: tuple[str, str], theme_version: str,
-                 pagefind: _Pagefind | None):
+                 pagefind: _Pagefind | None, reused_from: Path | None = None):
         self.release, self.keys, self.theme_version = release, keys, theme_version
         self.pagefind = pagefind
+        # The release whose index is kept (`link_index` puts it in the new release).
+        self.reused_from = reused_from
 
     def finish(self) -> bool:
         if self.pagefind is None:
@@ -152,11 +158,12 @@ def start_index(release: Path, previous: Path | None, theme_version: str) -> Pen
     """
     public = release / "public"
     normalised, exact = _page_digests(public, theme_version)
-    if previous is not None and _reuse(previous, public, {f"normalised {normalised}",
-                                                          f"exact {exact}"}):
+    if previous is not None and _reusable(previous, {f"normalised {normalised}",
+                                                     f"exact {exact}"}):
         (release / KEY_FILE).write_text((previous / KEY_FILE).read_text(encoding="ascii"),
                                         encoding="ascii")
-        return PendingIndex(release, (normalised, exact), theme_version, None)
+        return PendingIndex(release, (normalised, exact), theme_version, None,
+                            reused_from=previous)
     return PendingIndex(release, (normalised, exact), theme_version, _Pagefind(public))
 
 
@@ -194,46 +201,45 @@ def _indexable_pages(public: Path) -> list[str]:
     return pages
 
 
-def _reuse(previous: Path, public: Path, keys: set[str]) -> bool:
-    """Link the previous release's index into `public` if its stored key is one of `keys`.
-
-    Its files are content-addressed objects already (build/objects.py): `store_release`
-    finds them stored and links them into the new release, writing nothing. Precompressed
-    siblings are left for `store_release` to link again (from their objects, not
-    compressed anew).
-    """
+def _reusable(previous: Path, keys: set[str]) -> bool:
+    """Whether the previous release's index was made from pages with one of `keys`."""
     try:
         stored = (previous / KEY_FILE).read_text(encoding="ascii").strip()
     except (OSError, UnicodeDecodeError):
         return False
+    return stored in keys and (previous / "public" / BUNDLE / "pagefind-entry.json").is_file()
+
+
+def link_index(previous: Path, release: Path, output_dir: Path, precompress: bool) -> None:
+    """Put the previous release's index into `release` (on the same disk) as hard links:
+    its files are content-addressed objects already (build/objects.py), so nothing is
+    copied, hashed or compressed again. Precompressed siblings follow `precompress` (a
+    build with another setting than the previous one gets or loses them)."""
     old_bundle = previous / "public" / BUNDLE
-    if stored not in keys or not (old_bundle / "pagefind-entry.json").is_file():
-        return False
-    bundle = public / BUNDLE
-    try:
-        for root, _dirs, files in os.walk(old_bundle):
-            target = bundle / Path(root).relative_to(old_bundle)
-            target.mkdir(parents=True, exist_ok=True)
-            present = set(files)
-            for name in files:
-                if any(name.endswith(s) and name.removesuffix(s) in present for s in ENCODERS):
+    bundle = release / "public" / BUNDLE
+    objects = output_dir / OBJECTS
+    for root, _dirs, files in os.walk(old_bundle):
+        target = bundle / os.path.relpath(root, old_bundle)
+        target.mkdir(parents=True, exist_ok=True)
+        present = set(files)
+        for name in files:
+            if any(name.endswith(s) and name.removesuffix(s) in present for s in ENCODERS):
+                continue  # a sibling: decided with its original, below
+            source = os.path.join(root, name)
+            os.link(source, target / name)
+            size = os.stat(source).st_size
+            if not (precompress and is_compressible(name, size)):
+                continue
+            data = b""
+            for suffix in sibling_suffixes(size):
+                sibling = f"{source}{suffix}"
+                if f"{name}{suffix}" in present:
+                    os.link(sibling, target / f"{name}{suffix}")
                     continue
-                _link_or_copy(os.path.join(root, name), target / name)
-    except OSError:  # the previous release vanished meanwhile: index anew
-        shutil.rmtree(bundle, ignore_errors=True)
-        return False
-    return True
-
-
-def _link_or_copy(source: str, destination: Path) -> None:
-    """A hard link when the stage is on the output's disk, else a copy (a stage in memory:
-    `store_release` then finds each file's object stored and links it again)."""
-    try:
-        os.link(source, destination)
-    except OSError as error:
-        if error.errno != errno.EXDEV:
-            raise
-        shutil.copyfile(source, destination)
+                data = data or Path(source).read_bytes()
+                digest = hashlib.sha256(data).hexdigest()
+                write_sibling(data, str(target / f"{name}{suffix}"),
+                              objects / digest[:2] / f"{digest}{suffix}", suffix)
 
 
 def _index_mentions(bundle: Path, needle: bytes) -> bool:
