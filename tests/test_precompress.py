@@ -219,25 +219,26 @@ def test_a_sibling_cut_short_by_a_full_disk_never_becomes_an_object(tmp_path: Pa
     """A write to a full disk may write part of the bytes and return: a sibling cut short
     and adopted as `<sha256>.gz` would be linked into every later release of that file.
     The kernel's file size limit (RLIMIT_FSIZE) makes the same short write, in a child."""
-    target = tmp_path / "objects" / "ab" / "original-hash.gz"
+    digest = "ab" + "0" * 62  # the original's hash names the sibling's object
+    target = tmp_path / "objects" / "ab" / f"{digest}.gz"
     target.parent.mkdir(parents=True)
     sibling = tmp_path / "release" / "liste.json.gz"
     sibling.parent.mkdir()
     child = subprocess.run([sys.executable, "-c", """
 import os, random, resource, signal, sys
 from pathlib import Path
-from avf.build.precompress import write_sibling
+from avf.build.objects import store_sibling
 signal.signal(signal.SIGXFSZ, signal.SIG_IGN)  # over the limit: EFBIG, not death
 random.seed(7)
 data = ''.join(random.choice('abcdefghij ') for _ in range(64 * 1024)).encode()
 resource.setrlimit(resource.RLIMIT_FSIZE, (8192, resource.RLIM_INFINITY))
 try:
-    write_sibling(data, sys.argv[1], Path(sys.argv[2]), '.gz')
+    store_sibling(data, sys.argv[3], sys.argv[1], Path(sys.argv[2]), '.gz')
 except OSError as error:
     print('refused', error.errno)
 else:
     print('written')
-""", str(sibling), str(target)], capture_output=True, text=True)
+""", str(sibling), str(tmp_path / "objects"), digest], capture_output=True, text=True)
     assert child.returncode == 0, child.stderr
     assert child.stdout.startswith("refused"), child.stdout
     assert not target.exists()

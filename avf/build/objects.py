@@ -15,10 +15,11 @@ from __future__ import annotations
 
 import hashlib
 import os
-from collections.abc import Collection
+from collections.abc import Callable, Collection
+from functools import cache
 from pathlib import Path
 
-from avf.build.precompress import ENCODERS, is_compressible, sibling_suffixes, write_sibling
+from avf.build.precompress import ENCODERS, is_compressible, sibling_suffixes
 
 OBJECTS = ".objects"
 
@@ -56,13 +57,25 @@ def store_release(stage: Path, release: Path, output_dir: Path, precompress: boo
             with open(source, "rb") as stream:
                 data = stream.read()
             digest = hashlib.sha256(data).hexdigest()
-            _store(source, data, objects / digest[:2] / digest, str(folder / name), adopt)
+            _store(source, lambda data=data: data, objects / digest[:2] / digest,
+                   str(folder / name), adopt)
             if not (precompress and in_public and is_compressible(name, len(data))):
                 continue
             for suffix in sibling_suffixes(len(data)):
                 if f"{name}{suffix}" not in present:  # a volunteer's own file: kept
-                    write_sibling(data, str(folder / f"{name}{suffix}"),
-                                  objects / digest[:2] / f"{digest}{suffix}", suffix)
+                    store_sibling(data, digest, str(folder / f"{name}{suffix}"), objects,
+                                  suffix)
+
+
+def store_sibling(data: bytes, digest: str, sibling: str, objects: Path, suffix: str) -> None:
+    """Put `data` (whose SHA-256 is `digest`) compressed for `suffix` at `sibling`, as a link
+    to its object named after the original's hash (`<digest>.gz`): compressed only when
+    that object is new, and nothing written when compression would not shrink the file."""
+    target = objects / digest[:2] / f"{digest}{suffix}"
+    packed = cache(lambda: ENCODERS[suffix](data))  # compressed once, if ever
+    if not target.exists() and len(packed()) >= len(data):
+        return
+    _store(sibling, packed, target, sibling, adopt=False)
 
 
 def _wanted(path: str, only: Collection[str] | None, leave: Collection[str],
@@ -80,9 +93,11 @@ def _same_device(stage: Path, output_dir: Path) -> bool:
     return os.stat(stage).st_dev == os.stat(output_dir).st_dev
 
 
-def _store(source: str, data: bytes, target: Path, path: str, adopt: bool) -> None:
-    """Make `path` a hard link to the object `target`, storing `data` as that object if it
-    is new: by adopting `source` itself (same disk) or by writing it at `path`.
+def _store(source: str, content: Callable[[], bytes], target: Path, path: str,
+           adopt: bool) -> None:
+    """Make `path` a hard link to the object `target`, storing the file's bytes as that
+    object if it is new: by adopting `source` itself (same disk) or by writing `content()`
+    at `path` (only called then: a sibling is compressed only when its object is new).
 
     An object can vanish between looking and linking: the main process prunes an old
     release of another site with the objects only it used, and this site may have made
@@ -97,7 +112,7 @@ def _store(source: str, data: bytes, target: Path, path: str, adopt: bool) -> No
             elif adopt:
                 _adopt(source, target)
             else:
-                _write_new(path, data)
+                _write_new(path, content())
                 if _adopt(path, target):
                     return  # written at `path` and adopted: it is the object already
         try:
@@ -127,7 +142,8 @@ def _adopt(path: str, target: Path) -> bool:
 
 
 def _write_new(path: str, data: bytes) -> None:
-    """Write `data` as a new read-only file at `path` (in a new release: nothing is there)."""
+    """Write `data` as a new read-only file at `path` (in a new release: nothing is there),
+    whole or not at all (a full disk may take part of one `write`): never adopted cut."""
     descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o444)
     with os.fdopen(descriptor, "wb") as stream:
         stream.write(data)

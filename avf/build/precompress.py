@@ -80,37 +80,6 @@ def sibling_suffixes(size: int) -> tuple[str, ...]:
     return tuple(ENCODERS)
 
 
-def write_sibling(data: bytes, sibling: str, target: Path, suffix: str) -> None:
-    """Put `data` compressed for `suffix` at `sibling` (a release path) as a link to the
-    object `target`: linked when the object exists, else compressed, written at `sibling`
-    and adopted as the object (one file created, as for the original). Nothing is written
-    when compression would not shrink the file."""
-    if not target.exists():
-        packed = ENCODERS[suffix](data)
-        if len(packed) >= len(data):
-            return
-        # Read-only from the start: objects are shared, never edited in place. Written
-        # whole or not at all (a full disk may take part of one `write`): never adopted cut.
-        descriptor = os.open(sibling, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o444)
-        with os.fdopen(descriptor, "wb") as stream:
-            stream.write(packed)
-        try:
-            os.link(sibling, target)
-            return
-        except FileExistsError:  # another worker made the same object meanwhile
-            pass
-        except FileNotFoundError:  # its folder is new
-            target.parent.mkdir(parents=True, exist_ok=True)
-            try:
-                os.link(sibling, target)
-                return
-            except FileExistsError:
-                pass
-    temporary = f"{sibling}.link"
-    os.link(target, temporary)
-    os.replace(temporary, sibling)
-
-
 def precompress_folder(folder: Path) -> int:
     """Give the big text files of `folder` (the theme's versions, which are plain folders,
     not objects) their missing siblings, and take away those of small files, which a

@@ -25,12 +25,11 @@ from functools import cache
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 
-from avf.build.objects import OBJECTS
+from avf.build.objects import OBJECTS, store_sibling
 from avf.build.precompress import (
     ENCODERS,
     is_compressible,
     sibling_suffixes,
-    write_sibling,
 )
 
 BUNDLE = "pagefind"  # folder of the index inside a site, and its URL path
@@ -230,16 +229,17 @@ def link_index(previous: Path, release: Path, output_dir: Path, precompress: boo
             size = os.stat(source).st_size
             if not (precompress and is_compressible(name, size)):
                 continue
-            data = b""
+            missing = [suffix for suffix in sibling_suffixes(size)
+                       if f"{name}{suffix}" not in present]
             for suffix in sibling_suffixes(size):
-                sibling = f"{source}{suffix}"
-                if f"{name}{suffix}" in present:
-                    os.link(sibling, target / f"{name}{suffix}")
-                    continue
-                data = data or Path(source).read_bytes()
+                if suffix not in missing:
+                    os.link(f"{source}{suffix}", target / f"{name}{suffix}")
+            if missing:  # the previous build had no siblings: made (or linked) now
+                data = Path(source).read_bytes()
                 digest = hashlib.sha256(data).hexdigest()
-                write_sibling(data, str(target / f"{name}{suffix}"),
-                              objects / digest[:2] / f"{digest}{suffix}", suffix)
+                for suffix in missing:
+                    store_sibling(data, digest, str(target / f"{name}{suffix}"), objects,
+                                  suffix)
 
 
 def _index_mentions(bundle: Path, needle: bytes) -> bool:
