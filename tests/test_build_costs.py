@@ -105,3 +105,51 @@ def test_a_build_keeps_its_compiled_templates_in_the_output(network: Path) -> No
     assert build(network, out).ok
     assert list((out / FOLDER).glob("*.bytecode"))
     assert not (out / "public" / FOLDER).exists()  # never published
+
+
+def test_an_edited_template_is_used_by_the_next_build_of_the_same_process(
+        network: Path, tmp_path: Path) -> None:
+    """Jinja does not check templates again within one city's build (`auto_reload` off):
+    each build makes new environments, so an edited template is read at the next one."""
+    import shutil
+
+    from avf.build.options import PROJECT_ROOT
+    from tests.test_incremental import settings_copy
+
+    write_city(network, "lyon", {"posts/2026-10-01-a.md": post("Rentrée")})
+    theme = tmp_path / "theme"
+    shutil.copytree(PROJECT_ROOT / "themes" / "avf", theme)
+    settings = settings_copy(tmp_path / "conf.py", f"\nTHEME = {str(theme)!r}\n")
+    out = network.parent / "output"
+
+    def home() -> str:
+        assert build_network(BuildOptions(
+            content_dir=network, output_dir=out, cities=("lyon",), jobs=1,
+            site_url=TEST_SITE_URL, now=FIXED_NOW, settings_file=settings)).ok
+        return (out / "public" / "lyon" / "index.html").read_text()
+
+    assert "Modèle modifié" not in home()
+    base = theme / "templates" / "base.html"
+    base.write_text(base.read_text().replace("<main", "<p>Modèle modifié</p><main", 1))
+    assert "Modèle modifié" in home()  # built in this same process (one city)
+
+
+def test_the_theme_listing_is_skipped_unless_pelican_logs_it() -> None:
+    """Pelican lists the theme's templates for each generator only to log them at debug
+    level: the build's environment lists nothing unless that log is on."""
+    import logging
+
+    from jinja2 import DictLoader
+
+    from avf.theme.environment import BuildEnvironment
+
+    environment = BuildEnvironment(loader=DictLoader({"a.html": "", "b.html": ""}))
+    logger = logging.getLogger("pelican.generators")
+    level = logger.level
+    try:
+        logger.setLevel(logging.INFO)
+        assert environment.list_templates() == []
+        logger.setLevel(logging.DEBUG)
+        assert environment.list_templates() == ["a.html", "b.html"]
+    finally:
+        logger.setLevel(level)

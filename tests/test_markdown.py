@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from avf.render.markdown import markdown_to_html
+from avf.render.markdown import RECENT_BODIES, markdown_to_html
 
 
 @pytest.mark.parametrize(("markdown", "html"), [
@@ -58,9 +58,22 @@ def test_rendering_keeps_no_memory() -> None:
         with open("/proc/self/statm") as stream:
             return int(stream.read().split()[1]) * 4096 / 2**20
 
+    render = markdown_to_html.__wrapped__  # the renderer itself, not the memo of bodies
     post = ("## Titre\n\nUn paragraphe **gras** avec un [lien](../pages/a.md).\n\n" * 40)
-    markdown_to_html(post)
+    render(post)
     before = resident_mib()
     for _ in range(3000):
-        markdown_to_html(post)
+        render(post)
     assert resident_mib() - before < 10
+
+
+def test_a_warm_process_remembers_recent_bodies_within_a_bound() -> None:
+    """A one-post rebuild converts only the edited body again; the memo never grows past
+    RECENT_BODIES, however many posts a worker renders."""
+    markdown_to_html.cache_clear()
+    bodies = [f"Texte numéro {n} : **gras**." for n in range(RECENT_BODIES + 50)]
+    for body in bodies:
+        markdown_to_html(body)
+    assert markdown_to_html.cache_info().currsize == RECENT_BODIES
+    assert markdown_to_html(bodies[-1]) == markdown_to_html.__wrapped__(bodies[-1])
+    assert markdown_to_html.cache_info().hits == 1

@@ -238,3 +238,26 @@ def test_a_page_may_not_take_the_address_of_a_page_every_site_has(network: Path,
                                                                    slug: str) -> None:
     write_city(network, "lyon", {f"pages/{slug}.md": f'---\ntitle: "{slug}"\n---\n\nTexte.\n'})
     assert "déjà utilisée par le site de la ville" in only_problem(network).message
+
+
+def test_the_same_text_in_two_files_names_each_file(network: Path) -> None:
+    """Headers are parsed once per text in a warm process (documents.py): an error still
+    names its own file, a good header still gives each file its own document."""
+    broken = '---\ntitle: "Sortie\ndate: 2026-10-01\n---\n\nTexte.\n'
+    write_city(network, "lyon", {"posts/2026-10-01-a.md": broken,
+                                 "posts/2026-10-01-b.md": broken})
+    assert [problem.file for problem in problems_of(network)] == [
+        "content/lyon/posts/2026-10-01-a.md", "content/lyon/posts/2026-10-01-b.md"]
+    write_city(network, "rennes", {"posts/2026-10-01-a.md": post("Même texte"),
+                                   "posts/2026-10-01-b.md": post("Même texte")})
+    city = load_city(network, "rennes")
+    assert [(doc.slug, doc.shown_as) for doc in city.documents] == [
+        ("a", "content/rennes/posts/2026-10-01-a.md"),
+        ("b", "content/rennes/posts/2026-10-01-b.md")]
+
+
+def test_an_edited_file_is_read_again(network: Path) -> None:
+    write_city(network, "lyon", {"posts/2026-10-01-a.md": post("Avant")})
+    assert [doc.title for doc in load_city(network, "lyon").documents] == ["Avant"]
+    write(network / "lyon" / "posts" / "2026-10-01-a.md", post("Après"))
+    assert [doc.title for doc in load_city(network, "lyon").documents] == ["Après"]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 from pathlib import Path
 
 from avf.content.frontmatter import FrontMatter, parse_front_matter, read_text
@@ -51,13 +52,15 @@ EVENT_ALIASES = {"debut": "start", "fin": "end", "lieu": "place", "inscription":
                  "places": "capacity", "capacite": "capacity", "adresse": "place"}
 
 _DATED_NAME = re.compile(r"^\d{4}-\d{2}-\d{2}-")
+# Headers a process keeps parsed (see `_front_matter`): ~12 KB each with the text, a few MB.
+RECENT_HEADERS = 512
 
 
 def read_document(path: Path, city_dir: Path, shown_as: str, kind: Kind,
                   network: bool = False, text: str | None = None) -> Document:
     """Read and validate one Markdown file; raise ContentError on the first problem.
     `text`: the file's text as it would be saved (the editor checks it before writing)."""
-    front = parse_front_matter(read_text(path, shown_as) if text is None else text, shown_as)
+    front = _front_matter(read_text(path, shown_as) if text is None else text, shown_as)
     allowed = PAGE_FIELDS if kind == "page" else NETWORK_POST_FIELDS if network else POST_FIELDS
     _reject_unknown_fields(front, allowed, FIELD_ALIASES, shown_as, prefix=())
     fields = front.fields
@@ -132,6 +135,23 @@ def read_document(path: Path, city_dir: Path, shown_as: str, kind: Kind,
         order=read_int(fields["order"], place("order")) if "order" in fields else None,
         slug_line=front.line_of("slug") if "slug" in fields else None,
     )
+
+
+def _front_matter(text: str, shown_as: str) -> FrontMatter:
+    """The parsed header of a file's text, kept for the next build of a warm process
+    (`avf watch`, the service's build worker), which reads a whole city again for one
+    edited post (its YAML headers were ~5 % of such a rebuild). Keyed by the whole text, so an edit is
+    parsed again; shared, so read only. A header in error is parsed again with its file's
+    name, which the error names (errors are never kept)."""
+    try:
+        return _parsed_header(text)
+    except ContentError:
+        return parse_front_matter(text, shown_as)
+
+
+@lru_cache(maxsize=RECENT_HEADERS)
+def _parsed_header(text: str) -> FrontMatter:
+    return parse_front_matter(text, "")
 
 
 def resolve_media(target: str, source: Path, city_dir: Path, where: Place) -> str:

@@ -12,6 +12,7 @@ French typography: "quotes" become « guillemets »; bare web addresses become l
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 from importlib.metadata import version
 
 import nh3
@@ -29,10 +30,16 @@ _TAG = re.compile(r"(<[^>]*>)")
 _OPENS_NO_LINK = re.compile(r"^<(a|code|pre)\b", re.IGNORECASE)
 _CLOSES_NO_LINK = re.compile(r"^</(a|code|pre)\s*>", re.IGNORECASE)
 _BARE_URL = re.compile(r"(?<![\w/\"'=])(https?://[^\s<>\"]*[^\s<>\".,;:!?)»])")
+# Bodies whose HTML a process keeps: a warm process (`avf watch`, the service's build
+# worker) rebuilds a whole city for one edited post, and the city's other bodies are the
+# same text as last time. ~10 KB each: a few MB, bounded whatever the network's size.
+RECENT_BODIES = 512
 
 
+@lru_cache(maxsize=RECENT_BODIES)
 def markdown_to_html(text: str) -> str:
-    """HTML of a post's Markdown body: CommonMark + tables, sanitized, French quotes."""
+    """HTML of a post's Markdown body: CommonMark + tables, sanitized, French quotes.
+    A pure function of the text (strings are immutable): the same body, the same HTML."""
     html = _link_bare_urls(_MARKDOWN.html(text))
     if "\u201c" in html or "\u201d" in html:  # str.replace is ~10× faster than translate
         html = html.replace("\u201c", "«\u00a0").replace("\u201d", "\u00a0»")
