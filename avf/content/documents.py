@@ -140,9 +140,9 @@ def read_document(path: Path, city_dir: Path, shown_as: str, kind: Kind,
 def _front_matter(text: str, shown_as: str) -> FrontMatter:
     """The parsed header of a file's text, kept for the next build of a warm process
     (`avf watch`, the service's build worker), which reads a whole city again for one
-    edited post (its YAML headers were ~5 % of such a rebuild). Keyed by the whole text, so an edit is
-    parsed again; shared, so read only. A header in error is parsed again with its file's
-    name, which the error names (errors are never kept)."""
+    edited post (its YAML headers were ~5 % of such a rebuild). Keyed by the whole text,
+    so an edit is parsed again; shared, so read only. A header in error is parsed again
+    with its file's name, which the error names (errors are never kept)."""
     try:
         return _parsed_header(text)
     except ContentError:
