@@ -262,30 +262,35 @@ def _avf_bare_rows(bench: Bench, cities: int, slug: str, settings: Path) -> None
     b.change_one_post(corpus / slug, 3)
     bench.run("avf-bare-one-post-city", f"avf build --city {slug} {flags}, one post changed",
               lambda log: b.avf_build(corpus, out, log, cities=[slug], extras=bare))
+    _warm_row(bench, corpus, out, slug, bare=True)
     bench.run("avf-bare-theme", f"avf build {flags}, theme change",
               lambda log: b.avf_build(corpus, out, log, settings=settings, extras=bare))
 
 
-def _warm_row(bench: Bench, corpus: Path, out: Path, slug: str) -> None:
-    """One post changed in a warm process (avf watch, the service): median of 5 rebuilds."""
-    row = Row(f"avf warm process (avf watch), one post changed in {slug}")
-    log = bench.logs / "avf-warm.log"
-    times = _warm_times(corpus, out, slug, log, runs=5)
+def _warm_row(bench: Bench, corpus: Path, out: Path, slug: str, bare: bool = False) -> None:
+    """One post changed in a warm process (avf watch, the service): median of 5 rebuilds;
+    `bare`: without search nor precompression, into the output built that way."""
+    key = "avf-bare-warm" if bare else "avf-warm"
+    flags = f" {' '.join(b.AVF_BARE)}" if bare else ""
+    row = Row(f"avf warm process (avf watch){flags}, one post changed in {slug}")
+    log = bench.logs / f"{key}.log"
+    times = _warm_times(corpus, out, slug, log, runs=5, bare=bare)
     if times is not None:
         row.measure = Measure(times["median"], times["median"], 0.0, 0)
         row.notes.append(f"median of 5 rebuilds, best {times['best']:.3f} s")
     else:
         row.measure = Measure(0.0, 0.0, 0.0, 1)
         row.notes.append(f"**FAILED** (see {log})")
-    bench.rows["avf-warm"] = row
+    bench.rows[key] = row
 
 
 def _warm_times(corpus: Path, out: Path, slug: str, log: Path,
-                runs: int) -> dict[str, float] | None:
+                runs: int, bare: bool = False) -> dict[str, float] | None:
     """`benchmarks.warm` in its own process: the median and best one-post rebuild."""
     log.parent.mkdir(parents=True, exist_ok=True)
     done = subprocess.run([sys.executable, "-m", "benchmarks.warm", str(corpus), str(out),
-                           slug, "--runs", str(runs)], cwd=b.PROJECT_ROOT,
+                           slug, "--runs", str(runs), *(["--bare"] if bare else [])],
+                          cwd=b.PROJECT_ROOT,
                           capture_output=True, text=True, check=False)
     log.write_text(done.stdout + done.stderr, encoding="utf-8")
     if done.returncode != 0:
@@ -335,10 +340,12 @@ def _compare(bench: Bench) -> None:
         if mine and cached:
             _note(bench, key, _verdict(f"{mine / cached:.2f}× stock Pelican cached one-post "
                                        "rebuild", mine <= cached, "≤ 1×"))
-    warm, hugo_city = wall("avf-warm"), wall("hugo-city")
-    if warm and hugo_city:
-        _note(bench, "avf-warm", _verdict(f"{warm / hugo_city:.2f}× Hugo one-city build",
-                                          warm <= hugo_city, "≤ 1×"))
+    hugo_city = wall("hugo-city")
+    for key in ("avf-warm", "avf-bare-warm"):
+        warm = wall(key)
+        if warm and hugo_city:
+            _note(bench, key, _verdict(f"{warm / hugo_city:.2f}× Hugo one-city build",
+                                       warm <= hugo_city, "≤ 1×"))
     nothing = wall("avf-nothing")
     if nothing is not None:
         _note(bench, "avf-nothing", _verdict(f"{nothing:.2f} s", nothing < NOTHING_CHANGED_S,

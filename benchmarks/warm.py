@@ -1,8 +1,10 @@
 """Time a one-post rebuild in a warm process, as `avf watch` and the service's build
 worker do it: Pelican already imported, templates compiled, one city planned and built.
 
-Run as `python -m benchmarks.warm CONTENT OUTPUT SLUG [--runs N]`; prints the median and
-the fastest time in seconds as JSON. The output must already hold a build of CONTENT.
+Run as `python -m benchmarks.warm CONTENT OUTPUT SLUG [--runs N] [--bare]`; prints the
+median and the fastest time in seconds as JSON. The output must already hold a build of
+CONTENT (made with `--no-search --no-precompress` when `--bare` is given: the rebuild is
+then made without them too, like for like with Hugo).
 """
 
 from __future__ import annotations
@@ -19,9 +21,12 @@ from avf.build import BuildOptions, build_network
 ADDED = "\nUne phrase de plus, ajoutée par le banc d'essai ({n}).\n"
 
 
-def rebuild_times(content: Path, output: Path, slug: str, runs: int) -> list[float]:
-    """Seconds of each one-post rebuild of `slug`, after a first warm-up rebuild."""
-    options = BuildOptions(content_dir=content, output_dir=output, jobs=2, cities=(slug,))
+def rebuild_times(content: Path, output: Path, slug: str, runs: int,
+                  bare: bool = False) -> list[float]:
+    """Seconds of each one-post rebuild of `slug`, after a first warm-up rebuild; `bare`:
+    without the search index and precompressed siblings."""
+    options = BuildOptions(content_dir=content, output_dir=output, jobs=2, cities=(slug,),
+                           search=not bare, precompress=not bare)
     posts = sorted((content / slug / "posts").glob("*.md"))
     post = posts[len(posts) // 2]
     times = []
@@ -44,8 +49,10 @@ def main() -> None:
     parser.add_argument("output", type=Path)
     parser.add_argument("slug")
     parser.add_argument("--runs", type=int, default=5)
+    parser.add_argument("--bare", action="store_true",
+                        help="without search index nor precompression (like for like)")
     args = parser.parse_args()
-    times = rebuild_times(args.content, args.output, args.slug, args.runs)
+    times = rebuild_times(args.content, args.output, args.slug, args.runs, args.bare)
     print(json.dumps({"median": statistics.median(times), "best": min(times)}))
 
 
