@@ -8,6 +8,7 @@ import gzip
 import json
 from pathlib import Path
 
+import pytest
 from jinja2 import DictLoader, Environment
 
 from avf.build import BuildOptions, build_network
@@ -153,3 +154,41 @@ def test_the_theme_listing_is_skipped_unless_pelican_logs_it() -> None:
         assert environment.list_templates() == ["a.html", "b.html"]
     finally:
         logger.setLevel(level)
+
+
+def test_links_resolved_by_the_plugin_are_those_pelican_writes(
+        network: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """avf_links writes the URL of a linked text itself instead of leaving Pelican to look
+    it up: the pages are byte for byte those Pelican resolves (fragments, member-only
+    texts, pages; queries and the rest are still left to Pelican)."""
+    import sys
+
+    links = ("[page](../pages/adherer.md), [tarifs](../pages/adherer.md#tarifs), "
+             "[sortie](2026-10-02-sortie.md), [réservé](2026-10-03-conseil.md#ordre), "
+             "[requête](2026-10-02-sortie.md?vue=1#x), [vide](2026-10-02-sortie.md#), "
+             "![Tasses](../media/cafe.jpg)")
+    media = write_city(network, "lyon", {
+        "posts/2026-10-01-cafe.md": post("Café", body=f"Liens : {links}"),
+        "posts/2026-10-02-sortie.md": post("Sortie", date="2026-10-02"),
+        "posts/2026-10-03-conseil.md": post("Conseil", date="2026-10-03",
+                                            extra="visibility: members",
+                                            body=f"Et ici : {links}"),
+        "pages/adherer.md": '---\ntitle: "Adhérer"\n---\n\n## Tarifs\n\n20 €.\n',
+    }) / "media"
+    media.mkdir()
+    (media / "cafe.jpg").write_bytes(b"\xff\xd8\xff\xe0fake-jpeg")
+
+    def published(output: Path) -> dict[str, bytes]:
+        assert build(network, output).ok
+        return {path.relative_to(output).as_posix(): path.read_bytes()
+                for area in ("public", "members") for path in every_file(output / area)
+                if "pagefind" not in path.parts}
+
+    ours = published(tmp_path / "ours")
+    plugin = sys.modules["avf_links"]  # loaded by Pelican from plugins/, in this process
+    monkeypatch.setattr(plugin, "document_resolver", lambda content: lambda path: None)
+    assert published(tmp_path / "pelican") == ours
+    page = ours["public/lyon/actualites/cafe.html"].decode()
+    assert f'href="{TEST_SITE_URL}/lyon/adherer/#tarifs"' in page
+    assert f'href="{TEST_SITE_URL}/membres/lyon/actualites/conseil.html#ordre"' in page
+    assert f'href="{TEST_SITE_URL}/lyon/actualites/sortie.html?vue=1#x"' in page

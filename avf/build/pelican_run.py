@@ -39,6 +39,7 @@ from avf.build.templates_cache import FOLDER as TEMPLATE_CACHE
 from avf.build.templates_cache import WORKER_TEMPLATES
 from avf.content import CityContent, load_city, load_network
 from avf.content.activity import dormant_from, newest_public_post
+from avf.render.addresses import published_urls
 from avf.theme.environment import JINJA_ENVIRONMENT, BuildEnvironment
 
 
@@ -136,6 +137,8 @@ def _build_staged(task: SiteTask, content: CityContent, warnings: list[dict[str,
                                       "autoescape": True, "auto_reload": False,
                                       "bytecode_cache": WORKER_TEMPLATES}
     settings = read_settings(path=None, override={**copy.deepcopy(shared), **overrides})
+    # Where each text is published, for the links to it (plugins/avf_links).
+    settings["AVF_DOCUMENT_URLS"] = published_urls(content.documents, settings)
     _collector.records.clear()
     try:
         Pelican(settings).run()

@@ -8,7 +8,6 @@ avf.content keeps one definition of valid content for `avf check`, the editor an
 from __future__ import annotations
 
 from pathlib import Path
-from string import Formatter
 from typing import Any, ClassVar
 
 from pelican import signals
@@ -18,6 +17,7 @@ from pelican.urlwrappers import Author, Category, Tag
 from avf.content.documents import read_document
 from avf.content.model import Document
 from avf.content.problems import ContentError
+from avf.render.addresses import document_address
 from avf.render.markdown import markdown_to_html
 
 
@@ -71,32 +71,12 @@ class AvfMarkdownReader(BaseReader):
             metadata["order"] = doc.order
         if doc.broadcast:
             metadata["broadcast"] = True
-        url, save_as = _address(doc, settings)
+        url, save_as = document_address(doc, settings)
         if url is not None:
             # Given here, Pelican uses them as they are instead of recomputing them from
             # the settings at every use (that was a sixth of a city's build time).
             metadata["url"], metadata["save_as"] = url, save_as
         return metadata
-
-
-def _address(doc: Document, settings: dict[str, Any]) -> tuple[str | None, str | None]:
-    """URL and file of a document when the URL settings need nothing but its slug.
-
-    Member-only documents are published under the members' area only (see the
-    avf_visibility plugin), at AVF_MEMBERS_URL.
-    """
-    kind = "ARTICLE" if doc.kind == "post" else "PAGE"
-    pattern, saved_as = settings[f"{kind}_URL"], settings[f"{kind}_SAVE_AS"]
-    fields = {name for text in (pattern, saved_as) for _, name, _, _ in Formatter().parse(text)
-              if name is not None}
-    if fields - {"slug"}:
-        if doc.is_members_only:
-            raise ValueError(f"{kind}_URL must be made of {{slug}} only, for member pages")
-        return None, None
-    url = pattern.format(slug=doc.slug)
-    if doc.is_members_only:
-        url = f"{settings['AVF_MEMBERS_URL'].rstrip('/')}/{url}"
-    return url, saved_as.format(slug=doc.slug)
 
 
 def _read(path: Path, settings: dict[str, Any]) -> Document:
