@@ -327,3 +327,56 @@ def test_a_network_without_its_own_pages_still_gets_its_portal(tmp_path: Path) -
     result = build(content, output)
     assert result.ok, result.failed
     assert "AVF Dinan" in (output / "public" / "index.html").read_text()
+
+
+def test_a_warm_process_writes_the_report_a_fresh_one_would(network: Path) -> None:
+    """The report this process wrote last is reused (not parsed, unchanged cities not
+    encoded again: report.py) — and a report another process wrote is read again."""
+    from avf.build import report
+
+    for slug in ("lyon", "rennes", "dinan"):
+        write_city(network, slug, {"posts/2026-10-01-a.md": post(f"A {slug}")})
+    output = network.parent / "output"
+    assert build(network, output).ok
+    write(network / "rennes" / "posts" / "2026-10-02-b.md", post("B", date="2026-10-02"))
+    assert build(network, output).ok  # reuses the report written just before
+    warm = json.loads((output / "build-report.json").read_text())
+    report._written.clear()  # as a new process
+    fresh = report.write_report(output, [], None, warm["seconds"])
+    assert json.loads(fresh.read_text())["cities"] == warm["cities"]
+    assert warm["cities"]["rennes"]["pages"] > warm["cities"]["dinan"]["pages"]
+
+    # Another process rewrites the report (here: by hand): this process reads it again.
+    edited = json.loads(fresh.read_text())
+    edited["cities"]["dinan"]["name"] = "AVF Dinan (modifié ailleurs)"
+    fresh.write_text(json.dumps(edited), encoding="utf-8")
+    write(network / "lyon" / "posts" / "2026-10-02-b.md", post("B", date="2026-10-02"))
+    assert build(network, output).ok
+    cities = json.loads((output / "build-report.json").read_text())["cities"]
+    assert cities["dinan"]["name"] == "AVF Dinan (modifié ailleurs)"
+
+
+def test_the_cities_online_follow_what_a_build_publishes_and_retires(network: Path) -> None:
+    """A build reads the links of OUT/public once (network.py, `Plan.online`) and follows
+    what it publishes and retires: the portal lists exactly the cities online."""
+    import shutil
+
+    from avf.build.publish import online_cities
+
+    write_city(network, "lyon", {"posts/2026-10-01-a.md": post("A")})
+    output = network.parent / "output"
+    assert build(network, output).ok
+    assert online_cities(output) == {"lyon"}
+    write_city(network, "rennes", {"posts/2026-10-01-a.md": post("A")})
+    write(network / "lyon" / "posts" / "2026-10-02-b.md", post("B", date="2026-10-02"))
+    assert build(network, output).ok
+    assert online_cities(output) == {"lyon", "rennes"}
+    portal = (output / "public" / "index.html").read_text()
+    assert "AVF Lyon" in portal and "AVF Rennes" in portal  # published by the same build
+    shutil.rmtree(network / "rennes")
+    assert build(network, output).ok
+    assert online_cities(output) == {"lyon"}
+    assert "AVF Rennes" not in (output / "public" / "index.html").read_text()  # retired
+    (output / "public" / "lyon").unlink()
+    (output / "public" / "lyon").symlink_to("../.releases/ailleurs/x")  # not a link of ours
+    assert online_cities(output) == set()

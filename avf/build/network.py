@@ -79,6 +79,9 @@ class Plan:
     city_stats: dict[str, dict[str, tuple[int, int, str]]]
     theme_version: str = ""
     staging_root: Path | None = None  # build/staging.py, chosen once for every site
+    # The cities online, read once (a link each) and kept up to date as the build
+    # publishes and retires: a one-city build reads the network's links once, not thrice.
+    online: set[str] = field(default_factory=set)
 
 
 def build_network(options: BuildOptions,
@@ -138,7 +141,7 @@ def _build_with_state(options: BuildOptions, state: BuildState, started: float,
                 on_result(result)
 
         # Retire cities that left the content, once everything else is safely online.
-        _retire_missing(options, state, results)
+        _retire_missing(options, state, plan, results)
 
         # Portal: the network's pages and the directory of every city online.
         portal = _build_portal(options, state, plan, pool)
@@ -179,7 +182,7 @@ def _plan(options: BuildOptions, state: BuildState) -> Plan:
                                 *([] if options.precompress else ["no-precompress"]))
     online = online_cities(options.output_dir)
     plan = Plan(now=now, to_build=[], unchanged=[], news=news, network_print=network_print,
-                city_files={}, city_prints={}, city_stats={})
+                city_files={}, city_prints={}, city_stats={}, online=online)
     moment = datetime.fromisoformat(now)
     for slug in options.cities or every_city:
         folder = options.content_dir / slug
@@ -210,7 +213,7 @@ def _same_content(state: BuildState, plan: Plan, slug: str,
             and not is_expired(previous, moment))
 
 
-def _retire_missing(options: BuildOptions, state: BuildState,
+def _retire_missing(options: BuildOptions, state: BuildState, plan: Plan,
                     results: list[CityResult]) -> None:
     """Take offline the cities whose folder is gone — only when this looks like the whole
     network (it has `_network/`) and everything built: a wrong --content, an empty
@@ -220,9 +223,10 @@ def _retire_missing(options: BuildOptions, state: BuildState,
     if any(result.status != "ok" for result in results):
         return
     present = set(discover_cities(options.content_dir))
-    for gone in sorted(online_cities(options.output_dir) - present):
+    for gone in sorted(plan.online - present):
         retire_city(options.output_dir, gone)
         state.forget_city(gone)
+        plan.online.discard(gone)
 
 
 def _record_city(output: Path, state: BuildState, plan: Plan, result: CityResult) -> None:
@@ -233,6 +237,7 @@ def _record_city(output: Path, state: BuildState, plan: Plan, result: CityResult
         if previous is None or previous.card != result.card:
             state.set_portal(None)  # the directory changes; recorded before publishing
         publish_city(output, result.slug, Path(result.release))
+        plan.online.add(result.slug)
         if result.slug not in plan.city_prints:  # built without the slow test (forced, new)
             _same_content(state, plan, result.slug, plan.city_stats[result.slug],
                           datetime.fromisoformat(plan.now))
@@ -255,7 +260,7 @@ def _build_portal(options: BuildOptions, state: BuildState, plan: Plan,
     A city's card change marks the portal as changed when it is published (see
     `_record_city`), so deciding needs no city's state, whatever the network's size.
     """
-    online = sorted(online_cities(options.output_dir))
+    online = sorted(plan.online)
     network_files = hash_folder(options.content_dir / NETWORK_SLUG, {}, 0)
     portal_print = fingerprint(plan.network_print, files_digest(network_files), online)
     is_online = (options.output_dir / "public" / "index.html").exists()
