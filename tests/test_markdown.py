@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from avf.render.markdown import RECENT_BODIES, markdown_to_html
+from avf.render.markdown import RECENT_BODIES, _recent, convert, markdown_to_html
 
 
 @pytest.mark.parametrize(("markdown", "html"), [
@@ -58,7 +58,7 @@ def test_rendering_keeps_no_memory() -> None:
         with open("/proc/self/statm") as stream:
             return int(stream.read().split()[1]) * 4096 / 2**20
 
-    render = markdown_to_html.__wrapped__  # the renderer itself, not the memo of bodies
+    render = convert  # the renderer itself, not the memo of bodies
     post = ("## Titre\n\nUn paragraphe **gras** avec un [lien](../pages/a.md).\n\n" * 40)
     render(post)
     before = resident_mib()
@@ -70,10 +70,32 @@ def test_rendering_keeps_no_memory() -> None:
 def test_a_warm_process_remembers_recent_bodies_within_a_bound() -> None:
     """A one-post rebuild converts only the edited body again; the memo never grows past
     RECENT_BODIES, however many posts a worker renders."""
-    markdown_to_html.cache_clear()
+    _recent.cache_clear()
     bodies = [f"Texte numéro {n} : **gras**." for n in range(RECENT_BODIES + 50)]
     for body in bodies:
         markdown_to_html(body)
-    assert markdown_to_html.cache_info().currsize == RECENT_BODIES
-    assert markdown_to_html(bodies[-1]) == markdown_to_html.__wrapped__(bodies[-1])
-    assert markdown_to_html.cache_info().hits == 1
+    assert _recent.cache_info().currsize == RECENT_BODIES
+    assert markdown_to_html(bodies[-1]) == convert(bodies[-1])
+    assert _recent.cache_info().hits == 1
+
+
+def test_a_long_body_is_converted_each_time_never_kept() -> None:
+    """The memo is bounded in characters, not only in bodies: a worker that meets a few
+    hundred huge bodies (a table pasted from a word processor, a photo pasted as text)
+    must not keep them all for the rest of its life."""
+    import gc
+    import tracemalloc
+
+    paragraph = "Un paragraphe **gras** avec un [lien](../pages/a.md) et des mots.\n\n"
+    bodies = [f"# Texte {n}\n\n" + paragraph * 3_000 for n in range(20)]  # ~200 KB each
+    tracemalloc.start()
+    try:
+        gc.collect()
+        before = tracemalloc.get_traced_memory()[0]
+        for body in bodies:
+            assert "<strong>gras</strong>" in markdown_to_html(body)
+        gc.collect()
+        kept = tracemalloc.get_traced_memory()[0] - before
+    finally:
+        tracemalloc.stop()
+    assert kept < 1_000_000, f"{kept:,} bytes kept after rendering 20 long bodies"

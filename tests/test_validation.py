@@ -261,3 +261,26 @@ def test_an_edited_file_is_read_again(network: Path) -> None:
     assert [doc.title for doc in load_city(network, "lyon").documents] == ["Avant"]
     write(network / "lyon" / "posts" / "2026-10-01-a.md", post("Après"))
     assert [doc.title for doc in load_city(network, "lyon").documents] == ["Après"]
+
+
+def test_long_files_are_read_but_their_headers_not_kept(network: Path) -> None:
+    """Headers are kept parsed per text (documents.py), but a long text is read each time:
+    a warm worker must not keep hundreds of huge files for the rest of its life."""
+    import gc
+    import tracemalloc
+
+    long_body = "Un paragraphe de plus, avec des mots et encore des mots.\n\n" * 3_500
+    write_city(network, "lyon", {
+        f"posts/2026-10-{day:02d}-long.md": post(f"Long {day}", date=f"2026-10-{day:02d}",
+                                                 body=long_body)
+        for day in range(1, 11)})  # ~200 KB each
+    tracemalloc.start()
+    try:
+        gc.collect()
+        before = tracemalloc.get_traced_memory()[0]
+        assert len(load_city(network, "lyon").documents) == 10
+        gc.collect()
+        kept = tracemalloc.get_traced_memory()[0] - before
+    finally:
+        tracemalloc.stop()
+    assert kept < 1_000_000, f"{kept:,} bytes kept after reading 10 long files"

@@ -54,6 +54,9 @@ EVENT_ALIASES = {"debut": "start", "fin": "end", "lieu": "place", "inscription":
 _DATED_NAME = re.compile(r"^\d{4}-\d{2}-\d{2}-")
 # Headers a process keeps parsed (see `_front_matter`): ~12 KB each with the text, a few MB.
 RECENT_HEADERS = 512
+# A longer text is parsed each time, never kept: the memo stays bounded in characters
+# whatever a file holds (a table pasted from a word processor, a photo as text).
+LONGEST_KEPT = 30_000
 
 
 def read_document(path: Path, city_dir: Path, shown_as: str, kind: Kind,
@@ -142,7 +145,10 @@ def _front_matter(text: str, shown_as: str) -> FrontMatter:
     (`avf watch`, the service's build worker), which reads a whole city again for one
     edited post (its YAML headers were ~5 % of such a rebuild). Keyed by the whole text,
     so an edit is parsed again; shared, so read only. A header in error is parsed again
-    with its file's name, which the error names (errors are never kept)."""
+    with its file's name, which the error names (errors are never kept); so is a long text
+    (LONGEST_KEPT)."""
+    if len(text) > LONGEST_KEPT:
+        return parse_front_matter(text, shown_as)
     try:
         return _parsed_header(text)
     except ContentError:

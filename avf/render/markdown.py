@@ -34,12 +34,25 @@ _BARE_URL = re.compile(r"(?<![\w/\"'=])(https?://[^\s<>\"]*[^\s<>\".,;:!?)»])")
 # worker) rebuilds a whole city for one edited post, and the city's other bodies are the
 # same text as last time. ~10 KB each: a few MB, bounded whatever the network's size.
 RECENT_BODIES = 512
+# A longer body is converted each time, never kept: whatever volunteers paste (a table
+# from a word processor, a photo as text), the memo holds at most RECENT_BODIES bodies of
+# this many characters and their HTML (a long page is ~20,000).
+LONGEST_KEPT = 30_000
+
+
+def markdown_to_html(text: str) -> str:
+    """HTML of a post's Markdown body: CommonMark + tables, sanitized, French quotes.
+    A pure function of the text (strings are immutable): a recent body's HTML is kept."""
+    return convert(text) if len(text) > LONGEST_KEPT else _recent(text)
 
 
 @lru_cache(maxsize=RECENT_BODIES)
-def markdown_to_html(text: str) -> str:
-    """HTML of a post's Markdown body: CommonMark + tables, sanitized, French quotes.
-    A pure function of the text (strings are immutable): the same body, the same HTML."""
+def _recent(text: str) -> str:
+    return convert(text)
+
+
+def convert(text: str) -> str:
+    """The conversion itself, kept by no memo (`markdown_to_html` keeps recent bodies)."""
     html = _link_bare_urls(_MARKDOWN.html(text))
     if "\u201c" in html or "\u201d" in html:  # str.replace is ~10× faster than translate
         html = html.replace("\u201c", "«\u00a0").replace("\u201d", "\u00a0»")
