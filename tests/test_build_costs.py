@@ -192,3 +192,72 @@ def test_links_resolved_by_the_plugin_are_those_pelican_writes(
     assert f'href="{TEST_SITE_URL}/lyon/adherer/#tarifs"' in page
     assert f'href="{TEST_SITE_URL}/membres/lyon/actualites/conseil.html#ordre"' in page
     assert f'href="{TEST_SITE_URL}/lyon/actualites/sortie.html?vue=1#x"' in page
+
+
+def test_links_on_a_city_domain_and_the_portal_are_those_pelican_writes(
+        network: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The same comparison on the harder addresses: a city on its own domain (its SITEURL,
+    its member-only texts on the network's host), the portal's own pages and news, `./`,
+    sub-folders, a `..` that leaves the city and comes back, names with spaces or accents
+    (percent-encoded: left to Pelican), raw HTML links with `;` or `&amp;` in a fragment."""
+    import sys
+
+    from tests.conftest import CITY_YAML, write
+
+    links = ("[page](../pages/adherer.md) [point](./2026-10-02-sortie.md) "
+             "[sous](2025/2025-01-01-vieux.md) [retour](../../lyon/pages/adherer.md) "
+             "[espace](<../pages/mon fichier.md>) [accent](../pages/café.md) "
+             "[membres](2026-10-03-conseil.md) [frag](../pages/adherer.md#a;b) "
+             '<a href="../pages/mon fichier.md">brut</a> '
+             '<a href="./../pages/adherer.md#x&amp;y">et</a>')
+    write(network / "_network" / "pages" / "a-propos.md",
+          '---\ntitle: "Le réseau"\n---\n\n[charte](charte.md) [p](./charte.md) '
+          "[actu](../posts/2026-10-01-nouvelle.md#suite)\n")
+    write(network / "_network" / "pages" / "charte.md",
+          '---\ntitle: "Charte"\n---\n\n[retour](a-propos.md)\n')
+    write(network / "_network" / "posts" / "2026-10-01-nouvelle.md",
+          post("Nouvelle", body="[charte](../pages/charte.md)"))
+    write_city(network, "lyon", {
+        "posts/2026-10-01-cafe.md": post("Café", body=links),
+        "posts/2026-10-02-sortie.md": post("Sortie", date="2026-10-02",
+                                           body="[café](2026-10-01-cafe.md)"),
+        "posts/2026-10-03-conseil.md": post("Conseil", date="2026-10-03",
+                                            extra="visibility: members", body=links),
+        "posts/2025/2025-01-01-vieux.md": post(
+            "Vieux", date="2025-01-01", body="[haut](../2026-10-01-cafe.md) "
+                                             "[page](../../pages/adherer.md)"),
+        "pages/adherer.md": '---\ntitle: "Adhérer"\n---\n\n[c](../posts/2026-10-03-conseil.md)\n',
+        "pages/mon fichier.md": '---\ntitle: "Mon fichier"\nslug: mon-fichier\n---\n\nx\n',
+        "pages/café.md": '---\ntitle: "Café"\nslug: cafe-page\n---\n\nx\n',
+    }, card=CITY_YAML.format(slug="lyon", title="Lyon") + 'domain: "avf-lyon.fr"\n')
+
+    def published(output: Path) -> dict[str, bytes]:
+        assert build(network, output).ok
+        return {path.relative_to(output).as_posix(): path.read_bytes()
+                for area in ("public", "members") for path in every_file(output / area)
+                if "pagefind" not in path.parts}
+
+    ours = published(tmp_path / "ours")
+    plugin = sys.modules["avf_links"]
+    written: list[str] = []
+    resolver = plugin.document_resolver
+
+    def noting(content: object):  # the plugin's own resolver, its answers noted
+        resolve = resolver(content)
+
+        def resolve_noted(path: str) -> str | None:
+            written.append(url := resolve(path))
+            return url
+        return resolve_noted
+
+    monkeypatch.setattr(plugin, "document_resolver", noting)
+    assert published(tmp_path / "ours-again") == ours
+    assert None not in written and len(written) >= 20  # the plugin wrote them, not Pelican
+    monkeypatch.setattr(plugin, "document_resolver", lambda content: lambda path: None)
+    assert published(tmp_path / "pelican") == ours
+    page = ours["public/lyon/actualites/cafe.html"].decode()
+    assert 'href="https://avf-lyon.fr/adherer/#x&amp;y"' in page
+    assert 'href="https://avf-lyon.fr/actualites/vieux.html"' in page
+    assert f'href="{TEST_SITE_URL}/membres/lyon/actualites/conseil.html"' in page
+    assert f'href="{TEST_SITE_URL}/actualites/nouvelle.html#suite"' in ours[
+        "public/reseau/a-propos/index.html"].decode()
