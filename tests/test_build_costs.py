@@ -156,6 +156,14 @@ def test_the_theme_listing_is_skipped_unless_pelican_logs_it() -> None:
         logger.setLevel(level)
 
 
+def published(network: Path, output: Path) -> dict[str, bytes]:
+    """Build `network` into `output`; every published file (search index aside) by path."""
+    assert build(network, output).ok
+    return {path.relative_to(output).as_posix(): path.read_bytes()
+            for area in ("public", "members") for path in every_file(output / area)
+            if "pagefind" not in path.parts}
+
+
 def test_links_resolved_by_the_plugin_are_those_pelican_writes(
         network: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """avf_links writes the URL of a linked text itself instead of leaving Pelican to look
@@ -178,16 +186,10 @@ def test_links_resolved_by_the_plugin_are_those_pelican_writes(
     media.mkdir()
     (media / "cafe.jpg").write_bytes(b"\xff\xd8\xff\xe0fake-jpeg")
 
-    def published(output: Path) -> dict[str, bytes]:
-        assert build(network, output).ok
-        return {path.relative_to(output).as_posix(): path.read_bytes()
-                for area in ("public", "members") for path in every_file(output / area)
-                if "pagefind" not in path.parts}
-
-    ours = published(tmp_path / "ours")
+    ours = published(network, tmp_path / "ours")
     plugin = sys.modules["avf_links"]  # loaded by Pelican from plugins/, in this process
     monkeypatch.setattr(plugin, "document_resolver", lambda content: lambda path: None)
-    assert published(tmp_path / "pelican") == ours
+    assert published(network, tmp_path / "pelican") == ours
     page = ours["public/lyon/actualites/cafe.html"].decode()
     assert f'href="{TEST_SITE_URL}/lyon/adherer/#tarifs"' in page
     assert f'href="{TEST_SITE_URL}/membres/lyon/actualites/conseil.html#ordre"' in page
@@ -231,13 +233,7 @@ def test_links_on_a_city_domain_and_the_portal_are_those_pelican_writes(
         "pages/café.md": '---\ntitle: "Café"\nslug: cafe-page\n---\n\nx\n',
     }, card=CITY_YAML.format(slug="lyon", title="Lyon") + 'domain: "avf-lyon.fr"\n')
 
-    def published(output: Path) -> dict[str, bytes]:
-        assert build(network, output).ok
-        return {path.relative_to(output).as_posix(): path.read_bytes()
-                for area in ("public", "members") for path in every_file(output / area)
-                if "pagefind" not in path.parts}
-
-    ours = published(tmp_path / "ours")
+    ours = published(network, tmp_path / "ours")
     plugin = sys.modules["avf_links"]
     written: list[str] = []
     resolver = plugin.document_resolver
@@ -251,10 +247,10 @@ def test_links_on_a_city_domain_and_the_portal_are_those_pelican_writes(
         return resolve_noted
 
     monkeypatch.setattr(plugin, "document_resolver", noting)
-    assert published(tmp_path / "ours-again") == ours
+    assert published(network, tmp_path / "ours-again") == ours
     assert None not in written and len(written) >= 20  # the plugin wrote them, not Pelican
     monkeypatch.setattr(plugin, "document_resolver", lambda content: lambda path: None)
-    assert published(tmp_path / "pelican") == ours
+    assert published(network, tmp_path / "pelican") == ours
     page = ours["public/lyon/actualites/cafe.html"].decode()
     assert 'href="https://avf-lyon.fr/adherer/#x&amp;y"' in page
     assert 'href="https://avf-lyon.fr/actualites/vieux.html"' in page
