@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import argparse
+import itertools
 import json
 import os
 import platform
@@ -12,7 +13,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -30,6 +31,10 @@ NOTHING_CHANGED_S = 1.0
 PEAK_MIB = 500.0
 FLAT_GROWTH = 1.2  # "flat": the peak grows by at most 20 % from the middle size to the largest
 OUTPUT_MB = 150.0
+# Runs of each short scenario that compares with a target: the row shows the median run.
+# Times on a shared 2-core machine move by 10–30 % between runs (Hugo's whole-network
+# build from 8.2 to 13.9 s), so one run's verdict near 1× is a coin toss.
+REPEATS = 3
 KEPT = ("results.md", "logs")  # what a temporary work dir keeps once the run is over
 
 
@@ -56,16 +61,29 @@ class Bench:
     logs: Path  # one log per command, kept even when the work dir is temporary
     rows: dict[str, Row] = field(default_factory=dict)
 
-    def run(self, key: str, scenario: str, action: Callable[[Path], Measure]) -> Row:
-        """Run one measured scenario (its log is <logs>/<key>.log) and keep its row."""
+    def run(self, key: str, scenario: str, action: Callable[[Path], Measure],
+            repeat: int = 1) -> Row:
+        """Run one measured scenario (its log is <logs>/<key>.log) and keep its row.
+        With `repeat`, `action` runs that many times (it must set up its own start: an
+        empty output, a new edit) and the row is the median run by wall time, with the
+        highest peak of all; a failed run is the row."""
         log = self.logs / f"{key}.log"
         _progress(f"{scenario} …")
-        measure = action(log)
-        row = Row(scenario, measure, log=log)
+        measures = []
+        for n in range(repeat):
+            measure = action(log if repeat == 1 else log.with_suffix(f".{n + 1}.log"))
+            _progress(f"  {measure.wall:.2f} s wall, {measure.cpu:.2f} s CPU, "
+                      f"{measure.peak_mib:.0f} MiB, exit {measure.returncode}")
+            measures.append(measure)
+            if measure.returncode:
+                break
+        median = _median(measures)
+        row = Row(scenario, median, log=log)
         if row.failed:
-            row.notes.append(f"**FAILED** (exit {measure.returncode}, see {log})")
-        _progress(f"  {measure.wall:.2f} s wall, {measure.cpu:.2f} s CPU, "
-                  f"{measure.peak_mib:.0f} MiB, exit {measure.returncode}")
+            row.notes.append(f"**FAILED** (exit {median.returncode}, see {log})")
+        elif len(measures) > 1:
+            walls = sorted(m.wall for m in measures)
+            row.notes.append(f"median of {len(walls)} runs ({walls[0]:.2f}–{walls[-1]:.2f} s)")
         self.rows[key] = row
         return row
 
@@ -75,6 +93,15 @@ class Bench:
         if row is None or row.measure is None or row.failed:
             return None
         return row.measure.wall
+
+
+def _median(measures: list[Measure]) -> Measure:
+    """The median run by wall time (the last one if it failed), with the highest peak."""
+    if measures[-1].returncode:
+        return measures[-1]
+    middle = sorted(measures, key=lambda m: m.wall)[len(measures) // 2]
+    return Measure(middle.wall, middle.cpu, max(m.peak_mib for m in measures),
+                   middle.returncode)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -182,9 +209,12 @@ def _stock_rows(bench: Bench, cities: int, slug: str) -> None:
     network.pages = b.count_html(out)
     _size_row(bench, "stock-size", "stock Pelican output size", out)
     single = bench.work / "out-stock-city"
-    _fresh(single)
-    row = bench.run("stock-city", f"stock Pelican, one city ({slug})",
-                    lambda log: b.stock_city(corpus / slug, single, settings, log))
+
+    def one_city(log: Path) -> Measure:
+        _fresh(single)
+        return b.stock_city(corpus / slug, single, settings, log)
+
+    row = bench.run("stock-city", f"stock Pelican, one city ({slug})", one_city, REPEATS)
     row.pages = b.count_html(single)
     scratch = bench.work / "stock-cached"
     results: dict[str, Measure] = {}
@@ -194,7 +224,8 @@ def _stock_rows(bench: Bench, cities: int, slug: str) -> None:
         return second
 
     row = bench.run("stock-cached-one-post",
-                    "stock Pelican, one city, content cache on, one post changed", cached)
+                    "stock Pelican, one city, content cache on, one post changed", cached,
+                    REPEATS)
     first = results["first"]
     if first.returncode:
         row.notes.append(f"**FAILED** first cached build (exit {first.returncode})")
@@ -210,8 +241,12 @@ def _hugo_rows(bench: Bench, cities: int, slug: str) -> None:
     ):
         project = b.write_hugo_project(bench.work / key, content)
         out = bench.work / f"out-{key}"
-        _fresh(out)
-        row = bench.run(key, scenario, lambda log, p=project, o=out: b.hugo_build(p, o, log))
+
+        def hugo(log: Path, project: Path = project, out: Path = out) -> Measure:
+            _fresh(out)
+            return b.hugo_build(project, out, log)
+
+        row = bench.run(key, scenario, hugo, REPEATS)
         row.pages = b.count_html(out)
         if not row.failed and row.pages == 0:
             row.notes.append("**FAILED**: no page written")
@@ -227,19 +262,21 @@ def _avf_rows(bench: Bench, cities: int, slug: str) -> None:
     cold.pages = b.count_html(out / "public") + b.count_html(out / "members")
     _size_row(bench, "avf-size", "avf output size (after the cold build)", out)
     bench.run("avf-nothing", "avf build, nothing changed",
-              lambda log: b.avf_build(corpus, out, log))
-    b.change_one_post(corpus / slug, 1)
+              lambda log: b.avf_build(corpus, out, log), REPEATS)
+    edits = itertools.count(1)
     bench.run("avf-one-post", "avf build, one post changed",
-              lambda log: b.avf_build(corpus, out, log))
-    b.change_one_post(corpus / slug, 2)
+              _after_an_edit(corpus / slug, edits, lambda log: b.avf_build(corpus, out, log)),
+              REPEATS)
     bench.run("avf-one-post-city", f"avf build --city {slug}, one post changed",
-              lambda log: b.avf_build(corpus, out, log, cities=[slug]))
+              _after_an_edit(corpus / slug, edits,
+                             lambda log: b.avf_build(corpus, out, log, cities=[slug])),
+              REPEATS)
     _warm_row(bench, corpus, out, slug)
-    settings = b.theme_change_settings(bench.work / "theme-settings.py")
     bench.run("avf-theme", "avf build, theme change (every city rebuilt)",
-              lambda log: b.avf_build(corpus, out, log, settings=settings))
+              _theme_changes(bench, lambda log, settings: b.avf_build(
+                  corpus, out, log, settings=settings)), REPEATS)
     _size_row(bench, "avf-size-after", "avf output size (after all runs, rollback kept)", out)
-    _avf_bare_rows(bench, cities, slug, settings)
+    _avf_bare_rows(bench, cities, slug, edits)
     peaks = [row.measure.peak_mib for key, row in bench.rows.items()
              if key.startswith("avf-") and row.measure is not None and key != "avf-check"]
     peak = Row("avf peak memory, any build above")
@@ -248,23 +285,51 @@ def _avf_rows(bench: Bench, cities: int, slug: str) -> None:
     bench.rows["avf-peak"] = peak
 
 
-def _avf_bare_rows(bench: Bench, cities: int, slug: str, settings: Path) -> None:
+def _after_an_edit(city: Path, edits: Iterator[int],
+                   build: Callable[[Path], Measure]) -> Callable[[Path], Measure]:
+    """`build`, each run after another sentence appended to one post of `city`."""
+    def run(log: Path) -> Measure:
+        b.change_one_post(city, next(edits))
+        return build(log)
+    return run
+
+
+def _theme_changes(bench: Bench,
+                   build: Callable[[Path, Path], Measure]) -> Callable[[Path], Measure]:
+    """`build` with settings changed again at each run (another page size), as a theme
+    edit changes every city: each run renders every page anew."""
+    changes = itertools.count(1)
+
+    def run(log: Path) -> Measure:
+        n = next(changes)
+        settings = b.theme_change_settings(bench.work / f"theme-settings-{n}.py",
+                                           pagination=10 + n)
+        return build(log, settings)
+    return run
+
+
+def _avf_bare_rows(bench: Bench, cities: int, slug: str, edits: Iterator[int]) -> None:
     """The same builds without search and precompression, which stock Pelican and Hugo do
     not do either: the like-for-like comparison (the rows above are avf as deployed)."""
     corpus, out = bench.work / "corpus-yaml", bench.work / "out-avf-bare"
     bare = b.AVF_BARE
     flags = " ".join(bare)
-    _fresh(out)
-    cold = bench.run("avf-bare-cold", f"avf build {flags}, cold ({cities} cities)",
-                     lambda log: b.avf_build(corpus, out, log, extras=bare))
+
+    def cold_build(log: Path) -> Measure:
+        _fresh(out)
+        return b.avf_build(corpus, out, log, extras=bare)
+
+    cold = bench.run("avf-bare-cold", f"avf build {flags}, cold ({cities} cities)", cold_build,
+                     REPEATS)
     cold.pages = b.count_html(out / "public") + b.count_html(out / "members")
     _size_row(bench, "avf-bare-size", f"avf {flags} output size (after the cold build)", out)
-    b.change_one_post(corpus / slug, 3)
     bench.run("avf-bare-one-post-city", f"avf build --city {slug} {flags}, one post changed",
-              lambda log: b.avf_build(corpus, out, log, cities=[slug], extras=bare))
+              _after_an_edit(corpus / slug, edits, lambda log: b.avf_build(
+                  corpus, out, log, cities=[slug], extras=bare)), REPEATS)
     _warm_row(bench, corpus, out, slug, bare=True)
     bench.run("avf-bare-theme", f"avf build {flags}, theme change",
-              lambda log: b.avf_build(corpus, out, log, settings=settings, extras=bare))
+              _theme_changes(bench, lambda log, settings: b.avf_build(
+                  corpus, out, log, settings=settings, extras=bare)), REPEATS)
 
 
 def _warm_row(bench: Bench, corpus: Path, out: Path, slug: str, bare: bool = False) -> None:

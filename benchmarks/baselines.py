@@ -238,16 +238,17 @@ def avf_check(content: Path, log: Path) -> Measure:
     return logged([AVF, "check", "--content", content], log)
 
 
-def theme_change_settings(path: Path) -> Path:
-    """pelicanconf.py with one harmless setting added: every city's fingerprint changes."""
+def theme_change_settings(path: Path, pagination: int = 11) -> Path:
+    """pelicanconf.py with one setting added (a page size for lists): every city's
+    fingerprint changes, and its list pages with it, as a theme edit does."""
     text = (PROJECT_ROOT / "pelicanconf.py").read_text(encoding="utf-8")
     text, found = re.subn(r"^ROOT = .*$", f"ROOT = Path({str(PROJECT_ROOT)!r})", text,
                           count=1, flags=re.MULTILINE)
     if not found:
         raise RuntimeError("pelicanconf.py no longer defines ROOT; update benchmarks")
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(text + "\nDEFAULT_PAGINATION = 11  # benchmark: a theme-wide change\n",
-                    encoding="utf-8")
+    path.write_text(text + f"\nDEFAULT_PAGINATION = {pagination}  # benchmark: a theme-wide "
+                    "change\n", encoding="utf-8")
     return path
 
 
