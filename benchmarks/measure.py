@@ -27,7 +27,12 @@ class Measure:
 
 def measure(command: Sequence[str], cwd: Path | None = None,
             env: dict[str, str] | None = None) -> Measure:
-    """Run `command` to completion, sampling its process tree's memory meanwhile."""
+    """Run `command` to completion, sampling its process tree's memory meanwhile.
+
+    The disk is flushed first: the previous command's writes, or a removed output of
+    ~20,000 files before a cold build, would otherwise be written back during this one
+    and be counted against whichever tool runs next."""
+    os.sync()
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     started = time.perf_counter()
     process = subprocess.Popen(command, cwd=cwd, env=env, stdout=subprocess.DEVNULL,
