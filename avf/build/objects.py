@@ -19,7 +19,7 @@ from collections.abc import Callable, Collection
 from functools import cache
 from pathlib import Path
 
-from avf.build.precompress import ENCODERS, is_compressible, sibling_suffixes
+from avf.build.precompress import ENCODERS, is_compressible
 
 OBJECTS = ".objects"
 
@@ -61,7 +61,7 @@ def store_release(stage: Path, release: Path, output_dir: Path, precompress: boo
                    str(folder / name), adopt)
             if not (precompress and in_public and is_compressible(name, len(data))):
                 continue
-            for suffix in sibling_suffixes(len(data)):
+            for suffix in ENCODERS:
                 if f"{name}{suffix}" not in present:  # a volunteer's own file: kept
                     store_sibling(data, digest, str(folder / f"{name}{suffix}"), objects,
                                   suffix)

@@ -74,12 +74,6 @@ def is_compressible(name: str, size: int) -> bool:
     return size >= MIN_SIZE and is_text(name)
 
 
-def sibling_suffixes(size: int) -> tuple[str, ...]:
-    """The siblings a compressible file of `size` bytes gets: all of them (`.gz`, `.br`).
-    The size is no longer asked; kept for the callers that pass it."""
-    return tuple(ENCODERS)
-
-
 def precompress_folder(folder: Path) -> int:
     """Give the big text files of `folder` (the theme's versions, which are plain folders,
     not objects) their missing siblings, and take away those of small files, which a
@@ -99,7 +93,7 @@ def precompress_folder(folder: Path) -> int:
                         path.with_name(f"{name}{suffix}").unlink(missing_ok=True)
                 continue
             data = b""
-            for suffix in sibling_suffixes(size):
+            for suffix in ENCODERS:
                 if f"{name}{suffix}" in present:
                     continue
                 data = data or path.read_bytes()

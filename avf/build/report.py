@@ -114,9 +114,8 @@ def _one_city_a_line(report: dict[str, object], city_lines: dict[str, str]) -> s
     """`report` as JSON, its "cities" one a line (`city_lines`): readable and greppable,
     and written by the C encoder (`indent` falls back to the pure-Python one, which took
     ~10 ms of every one-city build of a 350-city network)."""
-    dump = _dump
     lines = list(city_lines.values())
-    members = [f"{dump(key)}: {dump(value)}" if key != "cities" else
+    members = [f"{_dump(key)}: {_dump(value)}" if key != "cities" else
                '"cities": {' + ("\n" + ",\n".join(lines) + "\n" if lines else "") + "}"
                for key, value in report.items()]
     return "{\n" + ",\n".join(members) + "\n}\n"

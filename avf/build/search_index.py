@@ -12,7 +12,7 @@ worker, which its Python API offers, would save almost nothing).
 
 A rebuild whose indexed text did not change (a theme, code or settings change rebuilds
 every city) reuses the previous release's index instead of running Pagefind again: see
-`index_or_reuse`.
+`start_index`.
 """
 
 from __future__ import annotations
@@ -26,11 +26,7 @@ from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 
 from avf.build.objects import OBJECTS, store_sibling
-from avf.build.precompress import (
-    ENCODERS,
-    is_compressible,
-    sibling_suffixes,
-)
+from avf.build.precompress import ENCODERS, is_compressible
 
 BUNDLE = "pagefind"  # folder of the index inside a site, and its URL path
 LANGUAGE = "fr"  # every page is `<html lang="fr">`; forcing it keeps one index per site
@@ -46,7 +42,7 @@ TIMEOUT = 120  # seconds; a site of a few hundred pages takes well under one
 # indexing time and a third of its index files.
 PAGES = "{actualites/*.html,**/index.html}"
 # Beside the release's public/ and members/ (never published): what the index was made
-# from, one line `<kind> <sha256>` (see `index_or_reuse`).
+# from, one line `<kind> <sha256>` (see `start_index`).
 KEY_FILE = "search-index.key"
 
 
@@ -62,11 +58,6 @@ def pagefind_executable() -> Path:
     except ImportError as error:
         raise SearchIndexError("Pagefind n'est pas installé (paquet pagefind[bin])") from error
     return get_executable()
-
-
-def index_site(public: Path) -> None:
-    """Index the HTML pages under `public` into `public/pagefind/`."""
-    _Pagefind(public).wait()
 
 
 class _Pagefind:
@@ -131,16 +122,6 @@ class PendingIndex:
     def stop(self) -> None:
         if self.pagefind is not None:
             self.pagefind.stop()
-
-
-def index_or_reuse(release: Path, previous: Path | None, theme_version: str) -> bool:
-    """Give `release/public` its index (see `start_index`) and wait for it; True when the
-    previous one was reused."""
-    pending = start_index(release, previous, theme_version)
-    try:
-        return pending.finish()
-    finally:
-        pending.stop()
 
 
 def start_index(release: Path, previous: Path | None, theme_version: str) -> PendingIndex:
@@ -226,20 +207,17 @@ def link_index(previous: Path, release: Path, output_dir: Path, precompress: boo
                 continue  # a sibling: decided with its original, below
             source = os.path.join(root, name)
             os.link(source, target / name)
-            size = os.stat(source).st_size
-            if not (precompress and is_compressible(name, size)):
+            if not (precompress and is_compressible(name, os.stat(source).st_size)):
                 continue
-            missing = [suffix for suffix in sibling_suffixes(size)
-                       if f"{name}{suffix}" not in present]
-            for suffix in sibling_suffixes(size):
-                if suffix not in missing:
+            data = b""
+            for suffix in ENCODERS:
+                if f"{name}{suffix}" in present:
                     os.link(f"{source}{suffix}", target / f"{name}{suffix}")
-            if missing:  # the previous build had no siblings: made (or linked) now
-                data = Path(source).read_bytes()
-                digest = hashlib.sha256(data).hexdigest()
-                for suffix in missing:
-                    store_sibling(data, digest, str(target / f"{name}{suffix}"), objects,
-                                  suffix)
+                    continue
+                # The previous build had no such sibling: made (or linked) now.
+                data = data or Path(source).read_bytes()
+                store_sibling(data, hashlib.sha256(data).hexdigest(),
+                              str(target / f"{name}{suffix}"), objects, suffix)
 
 
 def _index_mentions(bundle: Path, needle: bytes) -> bool:
